@@ -1,0 +1,90 @@
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { ClusterFlavour, ClusterInfo } from "./types";
+
+export * from "./types";
+
+/** Where `scripts/cluster.sh` writes the local control plane's kubeconfig and version. */
+export const LOCAL_CLUSTER_DIR = path.join(__dirname, "..", "..", ".local", "cluster");
+
+export interface ClusterArgs {
+    /** `local`: the bundled control plane. `existing`: a kubeconfig, a context, or in-cluster credentials. */
+    flavour: ClusterFlavour;
+    /** Kubeconfig file. Empty: `existing` uses the provider's usual chain; `local` uses LOCAL_CLUSTER_DIR. */
+    kubeconfig?: string;
+    /** Context in the kubeconfig (`existing`). */
+    context?: string;
+    /** Use the pod's service account (`existing`). */
+    inCluster?: boolean;
+    /** `major.minor`, when known (read from the local control plane otherwise). */
+    kubernetesVersion?: string;
+    nodeCount?: number;
+    /** Overrides of what the flavour implies. */
+    loadBalancer?: boolean;
+    defaultStorageClass?: boolean;
+    storageClass?: string;
+    /** IngressClass of a controller already running in the cluster. */
+    ingressClassName?: string;
+}
+
+/**
+ * The cluster the stack deploys to: its Kubernetes provider and what is known about it.
+ * New flavours (AKS, EKS) create their cluster here and hand back the same ClusterInfo.
+ */
+export class Cluster extends pulumi.ComponentResource {
+    readonly info: ClusterInfo;
+
+    constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlplat:cluster:Cluster", name, {}, opts);
+        const facts = args.flavour === "local" ? localFacts(args) : existingFacts(args);
+        const provider = new k8s.Provider(`${name}-k8s`, facts.providerArgs, { parent: this });
+        this.info = {
+            provider,
+            flavour: args.flavour,
+            kubernetesVersion: args.kubernetesVersion || facts.kubernetesVersion,
+            nodeCount: args.nodeCount || facts.nodeCount,
+            loadBalancer: args.loadBalancer ?? facts.loadBalancer,
+            defaultStorageClass: args.defaultStorageClass ?? true,
+            storageClass: args.storageClass || undefined,
+            ingress: args.ingressClassName ? { className: args.ingressClassName } : undefined,
+        };
+        this.registerOutputs({ flavour: args.flavour, kubernetesVersion: this.info.kubernetesVersion });
+    }
+}
+
+interface FlavourFacts {
+    providerArgs: k8s.ProviderArgs;
+    kubernetesVersion?: string;
+    nodeCount?: number;
+    loadBalancer: boolean;
+}
+
+// The kubeconfig's contents (not its path) go to the provider, as a secret: the path
+// differs between machines and would show as a provider change; the contents hold
+// credentials.
+function kubeconfigContents(file: string, hint: string): pulumi.Output<string> {
+    if (!fs.existsSync(file)) throw new Error(`kubeconfig ${file} does not exist: ${hint}`);
+    return pulumi.secret(fs.readFileSync(file, "utf8"));
+}
+
+function localFacts(args: ClusterArgs): FlavourFacts {
+    const file = args.kubeconfig || path.join(LOCAL_CLUSTER_DIR, "kubeconfig");
+    const versionFile = path.join(path.dirname(file), "version");
+    return {
+        providerArgs: { kubeconfig: kubeconfigContents(file, "start the local control plane with `make cluster-up` (or set mlplat:cluster.kind existing)") },
+        kubernetesVersion: fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : undefined,
+        nodeCount: 3,
+        loadBalancer: true,
+    };
+}
+
+function existingFacts(args: ClusterArgs): FlavourFacts {
+    const providerArgs: k8s.ProviderArgs = {};
+    if (!args.inCluster && args.kubeconfig) {
+        providerArgs.kubeconfig = kubeconfigContents(args.kubeconfig, "set mlplat:cluster.kubeconfig to an existing file");
+    }
+    if (args.context) providerArgs.context = args.context;
+    return { providerArgs, loadBalancer: false };
+}

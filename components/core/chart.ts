@@ -1,0 +1,55 @@
+// Helm charts through @pulumi/kubernetes helm.v4.Chart: rendered by the provider, each
+// object a resource of its own (per-object preview diffs, transforms, policy coverage).
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+
+/** Where a chart comes from. Repository and OCI sources are pinned by version. */
+export type ChartSource =
+    | { repo: string; chart: string; version: string }
+    | { oci: string; version: string }
+    | { path: string };
+
+/**
+ * Resolves a component's public chart source against the stack's chart mirror: with
+ * `registry.chartMirror` set (e.g. `oci://registry.corp:5000/charts`) every public chart
+ * is pulled from `<mirror>/<chart>` at the same pinned version; local paths stay local.
+ */
+export function resolveChartSource(source: ChartSource, chartMirror: string): ChartSource {
+    if (!chartMirror || "path" in source) return source;
+    const chart = "chart" in source ? source.chart : source.oci.slice(source.oci.lastIndexOf("/") + 1);
+    return { oci: `${chartMirror.replace(/\/+$/, "")}/${chart}`, version: source.version };
+}
+
+export interface HelmChartArgs {
+    source: ChartSource;
+    /** Namespace the chart's namespaced objects go to. */
+    namespace: pulumi.Input<string>;
+    /** Release name seen by the chart's templates. */
+    releaseName: string;
+    values?: Record<string, unknown>;
+    /** Leave the chart's CRDs out (when a separate CRD chart installs them). */
+    skipCrds?: boolean;
+}
+
+export class HelmChart extends pulumi.ComponentResource {
+    readonly chart: k8s.helm.v4.Chart;
+    /** Every object the chart rendered; resolves once all of them are registered. */
+    readonly resources: pulumi.Output<unknown[]>;
+
+    constructor(name: string, args: HelmChartArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlplat:core:HelmChart", name, {}, opts);
+        const s = args.source;
+        const where = "path" in s ? { chart: s.path }
+            : "oci" in s ? { chart: s.oci, version: s.version }
+            : { chart: s.chart, version: s.version, repositoryOpts: { repo: s.repo } };
+        this.chart = new k8s.helm.v4.Chart(name, {
+            ...where,
+            name: args.releaseName,
+            namespace: args.namespace,
+            values: args.values,
+            skipCrds: args.skipCrds,
+        }, { parent: this });
+        this.resources = this.chart.resources;
+        this.registerOutputs({ resources: this.resources });
+    }
+}

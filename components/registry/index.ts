@@ -1,0 +1,91 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { dockerConfigJson } from "../core/secrets";
+import { mayHoldPodSpecs, relocateImage, rewritePodSpecs } from "./relocate";
+
+export { relocateImage, rewritePodSpecs, mayHoldPodSpecs } from "./relocate";
+
+export interface RegistryArgs {
+    /** `public`: images stay where they are. `mirror`: every image is relocated to `mirrorHost`. */
+    mode: "public" | "mirror";
+    /** Mirror host and port, e.g. `registry.corp:5000` (mirror mode). */
+    mirrorHost?: string;
+    /** Path after the mirror host, e.g. `mirror`. */
+    pathPrefix?: string;
+    /** Mirror user; with `password`, a pull secret is created in every namespace of the stack. */
+    username?: string;
+    /** Mirror password or token (a secret). */
+    password?: pulumi.Input<string>;
+    /** Name of the pull secrets. */
+    pullSecretName: string;
+}
+
+/** The subset of a resource transform's arguments the registry needs (old- and new-style transforms both provide it). */
+export interface TransformInput {
+    type: string;
+    props: Record<string, unknown>;
+}
+
+/**
+ * Public images or an air-gapped mirror. Provides the stack-wide transform that relocates
+ * every image (our objects and chart-rendered ones alike) and attaches the pull secret,
+ * creates the pull secret in each namespace, and keeps the inventory of every image the
+ * stack deploys.
+ */
+export class Registry extends pulumi.ComponentResource {
+    readonly mode: "public" | "mirror";
+    /** Set when pods must reference a pull secret (mirror mode with credentials). */
+    readonly pullSecretName?: string;
+    private readonly args: RegistryArgs;
+    private readonly seen = new Set<string>();
+
+    constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("mlplat:registry:Registry", name, {}, opts);
+        if (args.mode === "mirror" && !args.mirrorHost) throw new Error("registry: mirror mode needs mirrorHost");
+        this.args = args;
+        this.mode = args.mode;
+        this.pullSecretName = args.mode === "mirror" && args.username && args.password ? args.pullSecretName : undefined;
+        this.registerOutputs({ mode: this.mode });
+    }
+
+    /** The image the cluster pulls for `image`. */
+    relocate(image: string): string {
+        return this.args.mode === "mirror" ? relocateImage(image, { host: this.args.mirrorHost!, pathPrefix: this.args.pathPrefix }) : image;
+    }
+
+    /**
+     * The transform that rewrites pod specs of Kubernetes objects; returns undefined for
+     * objects without any. Install it stack-wide (`pulumi.runtime.registerResourceTransform`).
+     */
+    transformProps(input: TransformInput): Record<string, unknown> | undefined {
+        if (!mayHoldPodSpecs(input.type)) return undefined;
+        return rewritePodSpecs(input.props, {
+            image: (image) => {
+                const relocated = this.relocate(image);
+                this.seen.add(relocated);
+                return relocated;
+            },
+            pullSecretName: this.pullSecretName,
+        }) as Record<string, unknown>;
+    }
+
+    /** The pull secret for one namespace of the stack, or undefined when pods need none. */
+    createPullSecret(name: string, namespace: pulumi.Input<string>, labels: Record<string, string>,
+        opts: pulumi.CustomResourceOptions): k8s.core.v1.Secret | undefined {
+        if (!this.pullSecretName) return undefined;
+        return new k8s.core.v1.Secret(name, {
+            metadata: { name: this.pullSecretName, namespace, labels },
+            type: "kubernetes.io/dockerconfigjson",
+            stringData: { ".dockerconfigjson": dockerConfigJson(this.args.mirrorHost!, this.args.username!, this.args.password!) },
+        }, { ...opts, additionalSecretOutputs: ["data", "stringData"] });
+    }
+
+    /**
+     * The sorted list of every image the stack deploys, after relocation. `after` must
+     * resolve once every resource is registered (the stack passes their URNs), because
+     * chart-rendered objects are only seen as the provider registers them.
+     */
+    images(after: pulumi.Input<unknown>[]): pulumi.Output<string[]> {
+        return pulumi.all(after).apply(() => [...this.seen].sort());
+    }
+}

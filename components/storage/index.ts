@@ -1,0 +1,3 @@
+export * from "./types";
+export * from "./minio";
+export * from "./s3";

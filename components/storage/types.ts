@@ -1,0 +1,60 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import type { PlatformNamespace } from "../core/namespace";
+import { secretFromOutputs } from "../core/secrets";
+
+/**
+ * An S3-compatible bucket, whichever implementation provides it. Platforms consume this
+ * contract and never know whether MinIO or S3 is behind it.
+ */
+export interface ObjectStore {
+    kind: "minio" | "s3";
+    /** `host[:port]` that clients inside the cluster use, without scheme. */
+    endpoint: pulumi.Output<string>;
+    /** `http(s)://endpoint`. */
+    url: pulumi.Output<string>;
+    /** URL reachable from outside the cluster, when there is one (MinIO ingress host, S3). */
+    externalUrl?: pulumi.Output<string>;
+    bucket: pulumi.Output<string>;
+    tls: boolean;
+    region: string;
+    /** Access key id of the bucket's scoped user (not the root/admin account). */
+    accessKeyId: pulumi.Output<string>;
+    /** Secret key of the bucket's scoped user (a secret Output). */
+    secretAccessKey: pulumi.Output<string>;
+    /**
+     * The Secret holding the scoped user's `accessKey` and `secretKey` in a namespace of the
+     * stack, created on first request (pods read only Secrets of their own namespace).
+     */
+    credentialsSecret(namespace: PlatformNamespace): k8s.core.v1.Secret;
+}
+
+/** Keys of the credentials Secret. */
+export const CREDENTIAL_KEYS = { accessKey: "accessKey", secretKey: "secretKey" } as const;
+
+/** The scoped user's credentials Secrets, one per namespace that asks (shared by the implementations). */
+export class CredentialSecrets {
+    private readonly byNamespace = new Map<string, k8s.core.v1.Secret>();
+
+    constructor(private readonly owner: pulumi.Resource, private readonly args: {
+        /** Prefix of the Pulumi resource names. */
+        resourcePrefix: string;
+        /** Secret name in each namespace. */
+        secretName: string;
+        labels: Record<string, string>;
+        accessKeyId: pulumi.Output<string>;
+        secretAccessKey: pulumi.Output<string>;
+    }) { }
+
+    in(namespace: PlatformNamespace): k8s.core.v1.Secret {
+        let secret = this.byNamespace.get(namespace.plainName);
+        if (!secret) {
+            secret = secretFromOutputs(`${this.args.resourcePrefix}-credentials-${namespace.plainName}`, {
+                name: this.args.secretName, namespace: namespace.name, labels: this.args.labels,
+                data: { [CREDENTIAL_KEYS.accessKey]: this.args.accessKeyId, [CREDENTIAL_KEYS.secretKey]: this.args.secretAccessKey },
+            }, { parent: this.owner });
+            this.byNamespace.set(namespace.plainName, secret);
+        }
+        return secret;
+    }
+}

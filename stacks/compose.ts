@@ -1,0 +1,94 @@
+// The composition: the validated StackConfig → which components, wired how. index.ts
+// and the unit tests both run exactly this.
+import * as pulumi from "@pulumi/pulumi";
+import { Cluster, LOCAL_CLUSTER_DIR } from "../components/cluster";
+import type { PlatformContext } from "../components/core/context";
+import { parseExtraLabels } from "../components/core/labels";
+import { PlatformNamespace } from "../components/core/namespace";
+import { Registry, TransformInput } from "../components/registry";
+import { Minio, ObjectStore, S3Store } from "../components/storage";
+import { expandHome, StackConfig } from "./config";
+
+/** How the registry's transform is installed: the engine's stack-wide transform in a real run. */
+export type InstallTransform = (transform: (input: TransformInput) => Record<string, unknown> | undefined) => void;
+
+export interface StackOutputs {
+    /** Every image the stack deploys, after relocation, sorted: what an air-gapped operator mirrors. */
+    images: pulumi.Output<string[]>;
+    cluster: { flavour: string; kubernetesVersion?: string };
+    /** Every namespace the stack creates. */
+    namespaces: pulumi.Output<string>[];
+    storage?: {
+        kind: string;
+        endpoint: pulumi.Output<string>;
+        url: pulumi.Output<string>;
+        externalUrl?: pulumi.Output<string>;
+        bucket: pulumi.Output<string>;
+    };
+}
+
+export function composeStack(cfg: StackConfig, installTransform: InstallTransform): StackOutputs {
+    // Every resource constructed by this program, so the image inventory can wait for
+    // all of them to be registered (and so for their transforms to have run).
+    const constructed: pulumi.Resource[] = [];
+    pulumi.runtime.registerStackTransformation((args) => {
+        constructed.push(args.resource);
+        return undefined;
+    });
+
+    const tri = (v: "auto" | "true" | "false") => (v === "auto" ? undefined : v === "true");
+    const cluster = new Cluster("cluster", {
+        flavour: cfg["cluster.kind"],
+        kubeconfig: cfg["cluster.kubeconfig"] ? expandHome(cfg["cluster.kubeconfig"]) : (cfg["cluster.kind"] === "local" ? `${LOCAL_CLUSTER_DIR}/kubeconfig` : undefined),
+        context: cfg["cluster.context"] || undefined,
+        inCluster: cfg["cluster.inCluster"],
+        kubernetesVersion: cfg["cluster.kubernetesVersion"] || undefined,
+        nodeCount: cfg["cluster.nodeCount"] || undefined,
+        loadBalancer: tri(cfg["cluster.loadBalancer"]),
+        defaultStorageClass: tri(cfg["cluster.defaultStorageClass"]),
+        storageClass: cfg["cluster.storageClass"] || undefined,
+        ingressClassName: cfg["ingress.controller"] === "present" ? cfg["ingress.className"] : undefined,
+    });
+    const provider = cluster.info.provider;
+
+    const registry = new Registry("registry", {
+        mode: cfg["registry.mode"],
+        mirrorHost: cfg["registry.mirror.host"] || undefined,
+        pathPrefix: cfg["registry.mirror.pathPrefix"] || undefined,
+        username: cfg["registry.mirror.username"] || undefined,
+        password: cfg["registry.mirror.password"],
+        pullSecretName: cfg["registry.pullSecretName"],
+    });
+    installTransform((input) => registry.transformProps(input));
+
+    const ctx: PlatformContext = { cluster: cluster.info, registry, extraLabels: parseExtraLabels(cfg["labels.extra"]) };
+    const opts = { providers: { kubernetes: provider } };
+
+    let store: ObjectStore | undefined;
+    if (cfg["storage.kind"] === "minio") {
+        store = new Minio("minio", {
+            namespace: cfg["storage.minio.namespace"],
+            bucket: cfg["storage.bucket"],
+            image: cfg["storage.minio.image"],
+            clientImage: cfg["storage.minio.clientImage"],
+            size: cfg["storage.minio.size"],
+            rootPassword: cfg["storage.minio.rootPassword"],
+            ingressHost: cfg["storage.minio.ingressHost"] || undefined,
+        }, ctx, opts);
+    } else if (cfg["storage.kind"] === "s3") {
+        store = new S3Store("s3", {
+            bucket: cfg["storage.bucket"],
+            region: cfg["storage.s3.region"],
+            forceDestroy: cfg["storage.s3.forceDestroy"],
+            credentialsNamespace: cfg["storage.s3.credentialsNamespace"],
+        }, ctx, opts);
+    }
+
+    const namespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace).map((ns) => ns.name);
+    return {
+        images: registry.images(constructed.map((r) => r.urn)),
+        cluster: { flavour: cluster.info.flavour, kubernetesVersion: cluster.info.kubernetesVersion },
+        namespaces,
+        storage: store && { kind: store.kind, endpoint: store.endpoint, url: store.url, externalUrl: store.externalUrl, bucket: store.bucket },
+    };
+}

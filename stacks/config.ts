@@ -1,0 +1,270 @@
+// Stack configuration: Pulumi config → one typed, validated object.
+//
+// `parseConfig` is pure (raw strings + which keys are secret → StackConfig) so that
+// every rule is testable without a Pulumi engine; `loadConfig` feeds it from the
+// running program. Validation collects every problem before throwing, so a user
+// fixes their config in one round; nothing is registered before it passes.
+import * as fs from "fs";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { isPinnedImage } from "../components/core/images";
+import { DATA_SERVICES, DataServiceName, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
+
+type ValueOf<S> =
+    S extends { secret: true } ? pulumi.Output<string> | undefined :
+    S extends { type: "boolean" } ? boolean :
+    S extends { type: "integer" } ? number :
+    S extends { type: "array" } ? string[] :
+    S extends { choices: readonly (infer C)[] } ? C :
+    string;
+
+/** The whole stack configuration, keyed exactly as users set it (`mlplat:` implied). */
+export type StackConfig = { readonly [K in SettingKey]: ValueOf<(typeof SETTINGS)[K]> };
+
+export interface ConfigProblem {
+    /** Full config key, e.g. `mlplat:registry.mirror.host`. */
+    key: string;
+    message: string;
+    hint: string;
+}
+
+export class ConfigError extends Error {
+    constructor(readonly problems: ConfigProblem[]) {
+        super(`invalid mlplat configuration (${problems.length} problem${problems.length === 1 ? "" : "s"}):\n` +
+            problems.map((p) => `  - ${p.key}: ${p.message}\n      fix: ${p.hint}`).join("\n"));
+        this.name = "ConfigError";
+    }
+}
+
+const KEYS = Object.keys(SETTINGS) as SettingKey[];
+const full = (key: string) => `${PROJECT}:${key}`;
+const setCmd = (key: string, example: string, secret = false) =>
+    `pulumi config set ${secret ? "--secret " : ""}${key} ${example}`;
+
+// Formats of single values. Empty strings mean "not set" and are always accepted here;
+// whether a value is required is a cross-field rule below.
+const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+const optional = (re: RegExp, what: string) => z.string().refine((v) => v === "" || re.test(v), what);
+const FORMATS: Partial<Record<SettingKey, { schema: z.ZodType; example: string }>> = {
+    "cluster.kubernetesVersion": { schema: optional(/^v?\d+\.\d+(\.\d+)?$/, "must look like 1.34 or 1.34.2"), example: "1.34" },
+    "cluster.nodeCount": { schema: z.number().int().min(0, "must not be negative"), example: "3" },
+    "cluster.storageClass": { schema: optional(dnsName, "must be a Kubernetes object name (lowercase, digits, '-', '.')"), example: "standard" },
+    "ingress.className": { schema: z.string().regex(dnsName, "must be a Kubernetes object name"), example: "nginx" },
+    "registry.mirror.host": {
+        schema: optional(/^[a-zA-Z0-9.-]+(:\d{1,5})?$/, "must be a host with an optional port, without scheme or path"),
+        example: "registry.corp:5000",
+    },
+    "registry.mirror.pathPrefix": { schema: optional(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, "must be a lowercase repository path without leading or trailing '/'"), example: "mirror" },
+    "registry.pullSecretName": { schema: z.string().regex(dnsName, "must be a Kubernetes object name"), example: "mlplat-registry" },
+    "storage.bucket": { schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name: 3-63 lowercase letters, digits, '.' or '-'"), example: "model-zoo" },
+    "storage.minio.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-storage" },
+    "storage.minio.size": { schema: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity"), example: "10Gi" },
+    "storage.minio.ingressHost": { schema: optional(dnsName, "must be a DNS host name"), example: "storage.example.com" },
+    "storage.minio.image": { schema: z.string().refine(isPinnedImage, "must be an image with a pinned tag or digest (not latest)"), example: "minio/minio:RELEASE.2025-04-22T22-12-26Z" },
+    "storage.minio.clientImage": { schema: z.string().refine(isPinnedImage, "must be an image with a pinned tag or digest (not latest)"), example: "minio/mc:RELEASE.2025-04-16T18-13-26Z" },
+    "storage.s3.credentialsNamespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-storage" },
+    "labels.extra": { schema: z.array(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, "each label must be key=value")), example: `'["team=ml"]'` },
+};
+
+function coerce(key: SettingKey, setting: Setting, raw: string | undefined, problems: ConfigProblem[]): unknown {
+    if (raw === undefined) return setting.default;
+    const bad = (message: string, example: string) => {
+        problems.push({ key: full(key), message, hint: setCmd(key, example) });
+        return setting.default;
+    };
+    switch (setting.type) {
+        case "boolean":
+            return raw === "true" ? true : raw === "false" ? false : bad(`must be true or false, got "${raw}"`, "true");
+        case "integer":
+            return /^-?\d+$/.test(raw) ? Number(raw) : bad(`must be an integer, got "${raw}"`, "3");
+        case "array": {
+            try {
+                const v: unknown = JSON.parse(raw);
+                if (Array.isArray(v) && v.every((x) => typeof x === "string")) return v;
+            } catch { /* reported below */ }
+            return bad("must be a JSON array of strings", `'["a","b"]'`);
+        }
+        case "string":
+            if (setting.choices && !setting.choices.includes(raw)) {
+                return bad(`must be one of ${setting.choices.join(", ")}; got "${raw}"`, setting.choices[0]);
+            }
+            return raw;
+    }
+}
+
+function nearest(key: string): string | undefined {
+    const distance = (a: string, b: string) => {
+        const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+        for (let i = 1; i <= a.length; i++) {
+            let prev = d[0];
+            d[0] = i;
+            for (let j = 1; j <= b.length; j++) {
+                const tmp = d[j];
+                d[j] = Math.min(d[j] + 1, d[j - 1] + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+                prev = tmp;
+            }
+        }
+        return d[b.length];
+    };
+    const best = KEYS.map((k) => ({ k, d: distance(key.toLowerCase(), k.toLowerCase()) })).sort((a, b) => a.d - b.d)[0];
+    return best && best.d <= Math.max(3, key.length / 4) ? best.k : undefined;
+}
+
+type Values = { [K in SettingKey]: unknown };
+type Rule = (v: Values, problem: (key: SettingKey, message: string, hint: string) => void) => void;
+
+const isSet = (v: unknown) => v !== "" && v !== undefined;
+/** Keys under `prefix` that were changed from their defaults. */
+const changedUnder = (v: Values, prefix: string) =>
+    KEYS.filter((k) => k.startsWith(prefix) && JSON.stringify(v[k]) !== JSON.stringify(SETTINGS[k].default));
+
+// Contradictions between settings. Each names the key to change and how.
+const RULES: Rule[] = [
+    (v, problem) => {
+        if (v["registry.mode"] === "mirror" && !isSet(v["registry.mirror.host"])) {
+            problem("registry.mirror.host", "is required when registry.mode is mirror", setCmd("registry.mirror.host", "registry.corp:5000"));
+        }
+        if (v["registry.mode"] === "public") {
+            for (const k of changedUnder(v, "registry.mirror.")) {
+                problem(k, "is set but registry.mode is public, so it would be ignored",
+                    `pulumi config set registry.mode mirror (or pulumi config rm ${k})`);
+            }
+        }
+        if (v["registry.mode"] === "mirror" && isSet(v["registry.mirror.username"]) !== isSet(v["registry.mirror.password"])) {
+            const missing = isSet(v["registry.mirror.username"]) ? "registry.mirror.password" : "registry.mirror.username";
+            problem(missing, "the mirror's username and password go together", setCmd(missing, "<value>", missing.endsWith("password")));
+        }
+    },
+    (v, problem) => {
+        const kind = v["storage.kind"];
+        for (const [impl, other] of [["minio", "s3"], ["s3", "minio"]] as const) {
+            if (kind === impl) continue;
+            for (const k of changedUnder(v, `storage.${impl}.`)) {
+                problem(k, `is ${impl === "s3" ? "an S3" : "a MinIO"} setting but storage.kind is ${kind}: ${kind === other ? "MinIO and S3 cannot both be selected" : "no object storage is selected"}`,
+                    `pulumi config set storage.kind ${impl} (or pulumi config rm ${k})`);
+            }
+        }
+        if (isSet(v["storage.minio.ingressHost"]) && v["ingress.controller"] === "none") {
+            problem("storage.minio.ingressHost", "needs an ingress controller but ingress.controller is none",
+                "pulumi config set ingress.controller present (or pulumi config rm storage.minio.ingressHost)");
+        }
+    },
+    (v, problem) => {
+        for (const name of Object.keys(DATA_SERVICES) as DataServiceName[]) {
+            const secretKey = `data.${name}.external.${DATA_SERVICES[name].secretKey}` as SettingKey;
+            const mode = v[`data.${name}.mode` as SettingKey];
+            if (mode === "external" && !isSet(v[secretKey])) {
+                problem(secretKey, `is required when data.${name}.mode is external: it is the connection secret of your ${name}`,
+                    setCmd(secretKey, `'${DATA_SERVICES[name].example}'`, true));
+            }
+            if (mode !== "external" && isSet(v[secretKey])) {
+                problem(secretKey, `is set but data.${name}.mode is ${mode}, so it would be ignored`,
+                    `pulumi config set data.${name}.mode external (or pulumi config rm ${secretKey})`);
+            }
+        }
+    },
+    (v, problem) => {
+        const kind = v["cluster.kind"];
+        if (kind === "local") {
+            for (const k of ["cluster.context", "cluster.inCluster"] as const) {
+                if (JSON.stringify(v[k]) !== JSON.stringify(SETTINGS[k].default)) {
+                    problem(k, "applies to existing clusters only; the local control plane has its own kubeconfig",
+                        `pulumi config set cluster.kind existing (or pulumi config rm ${k})`);
+                }
+            }
+        }
+        if (v["cluster.inCluster"] === true) {
+            for (const k of ["cluster.kubeconfig", "cluster.context"] as const) {
+                if (isSet(v[k])) {
+                    problem(k, "cannot be combined with cluster.inCluster=true", `pulumi config rm ${k} (or pulumi config set cluster.inCluster false)`);
+                }
+            }
+        }
+        const kubeconfig = v["cluster.kubeconfig"];
+        if (kind === "existing" && typeof kubeconfig === "string" && kubeconfig !== "" && !fs.existsSync(expandHome(kubeconfig))) {
+            problem("cluster.kubeconfig", `file ${kubeconfig} does not exist`, setCmd("cluster.kubeconfig", "~/.kube/config"));
+        }
+    },
+    (v, problem) => {
+        const needsIngress = [["inferencePipeline.enabled", "the inference pipeline"], ["aiAppStore.enabled", "the AI App Store"]] as const;
+        for (const [key, what] of needsIngress) {
+            if (v[key] === true && v["ingress.controller"] === "none") {
+                problem("ingress.controller", `${what} (${key}) needs an ingress controller, but none is enabled or declared present`,
+                    "pulumi config set ingress.controller present (when the cluster runs one serving ingress.className)");
+            }
+        }
+        if (v["aiAppStore.enabled"] === true && v["storage.kind"] === "none") {
+            problem("storage.kind", "the AI App Store (aiAppStore.enabled) needs object storage", "pulumi config set storage.kind minio (or s3)");
+        }
+    },
+];
+
+export function expandHome(p: string): string {
+    return p.startsWith("~/") ? path.join(process.env.HOME ?? "", p.slice(2)) : p;
+}
+
+/**
+ * Parses raw Pulumi config (keys with or without the `mlplat:` namespace, values as
+ * strings) into a StackConfig. Throws a ConfigError listing every problem.
+ */
+export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string>): StackConfig {
+    const problems: ConfigProblem[] = [];
+    const values = {} as Values;
+    const given = new Map<string, string>();
+    for (const [k, value] of Object.entries(raw)) {
+        if (!k.startsWith(`${PROJECT}:`)) continue;
+        given.set(k.slice(PROJECT.length + 1), value);
+    }
+    for (const k of given.keys()) {
+        if (!(k in SETTINGS)) {
+            const guess = nearest(k);
+            problems.push({
+                key: full(k), message: "is not an mlplat setting",
+                hint: guess ? `did you mean ${full(guess)}? pulumi config rm ${k}` : `pulumi config rm ${k} (see docs/configuration.md)`,
+            });
+        }
+    }
+    for (const key of KEYS) {
+        const setting: Setting = SETTINGS[key];
+        const raw = given.get(key);
+        if (setting.secret && raw !== undefined && raw !== "" && !secretKeys.has(full(key))) {
+            problems.push({
+                key: full(key), message: "is a secret but was set as plain text (it is stored unencrypted in the stack file)",
+                hint: `${setCmd(key, "<value>", true)}`,
+            });
+        }
+        values[key] = coerce(key, setting, raw, problems);
+        const format = FORMATS[key];
+        if (format && raw !== undefined) {
+            const result = format.schema.safeParse(values[key]);
+            if (!result.success) {
+                problems.push({ key: full(key), message: result.error.issues.map((i) => i.message).join("; "), hint: setCmd(key, format.example) });
+            }
+        }
+    }
+    for (const rule of RULES) {
+        rule(values, (key, message, hint) => problems.push({ key: full(key), message, hint }));
+    }
+    if (problems.length > 0) throw new ConfigError(problems);
+
+    // Secrets leave the parser as secret Outputs only.
+    const config = { ...values } as Record<string, unknown>;
+    for (const key of KEYS) {
+        if ((SETTINGS[key] as Setting).secret) {
+            config[key] = isSet(values[key]) ? pulumi.secret(values[key] as string) : undefined;
+        }
+    }
+    return config as StackConfig;
+}
+
+// `isConfigSecret` is exported by the runtime module but missing from its typings.
+const runtimeConfig = require("@pulumi/pulumi/runtime/config") as { isConfigSecret(k: string): boolean };
+
+/** Reads the running program's config. */
+export function loadConfig(): StackConfig {
+    const raw = pulumi.runtime.allConfig();
+    const secretKeys = new Set(Object.keys(raw).filter((k) => runtimeConfig.isConfigSecret(k)));
+    return parseConfig(raw, secretKeys);
+}

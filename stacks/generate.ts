@@ -1,0 +1,67 @@
+// Renders the declared settings as Pulumi.yaml's `config:` block and as
+// docs/configuration.md, so neither can drift from stacks/settings.ts
+// (`npm run gen` writes them; a unit test checks they are current).
+import { stringify } from "yaml";
+import { SETTINGS, Setting } from "./settings";
+
+const HEADER = `# Generated from stacks/settings.ts by \`npm run gen\`: edit the settings there.
+name: mlplat
+description: Deploys machine-learning platforms onto Kubernetes.
+runtime:
+  name: nodejs
+  options:
+    typescript: true
+`;
+
+export function pulumiYaml(): string {
+    const config: Record<string, Record<string, unknown>> = {};
+    for (const [key, s] of Object.entries(SETTINGS) as [string, Setting][]) {
+        const entry: Record<string, unknown> = { type: s.type };
+        if (s.type === "array") entry.items = { type: "string" };
+        entry.description = describe(s);
+        entry.default = s.default;
+        config[key] = entry;
+    }
+    return `${HEADER}${stringify({ config }, { lineWidth: 0 })}`;
+}
+
+function describe(s: Setting): string {
+    const parts = [s.description];
+    if (s.choices) parts.push(`One of: ${s.choices.join(", ")}.`);
+    if (s.secret) parts.push("Secret: set it with `pulumi config set --secret`.");
+    return parts.join(" ");
+}
+
+export function configurationDoc(): string {
+    const rows = (Object.entries(SETTINGS) as [string, Setting][]).map(([key, s]) => {
+        const def = s.secret ? "(secret)" : JSON.stringify(s.default);
+        return `| \`mlplat:${key}\` | ${s.type}${s.choices ? ` (${s.choices.join(" \\| ")})` : ""} | \`${def}\` | ${s.description.replace(/\|/g, "\\|")} |`;
+    });
+    return `# Configuration reference
+
+Generated from \`stacks/settings.ts\` by \`npm run gen\`; a unit test fails when this file is stale.
+
+Set a value with \`pulumi config set <key> <value>\` (the \`mlplat:\` prefix is implied) and a secret
+with \`pulumi config set --secret <key> <value>\`. Every value is validated before anything is
+registered: an invalid or contradictory configuration fails with one line per problem, naming
+the key and the command that fixes it. Unknown \`mlplat:\` keys are errors too (with the nearest
+valid key as a hint), so a typo never silently falls back to a default.
+
+| key | type | default | description |
+| --- | --- | --- | --- |
+${rows.join("\n")}
+
+## Rules between settings
+
+- \`registry.mode=mirror\` needs \`registry.mirror.host\`; \`registry.mirror.*\` settings are refused in public mode;
+  \`registry.mirror.username\` and \`registry.mirror.password\` go together.
+- \`storage.minio.*\` settings are refused unless \`storage.kind=minio\`, and \`storage.s3.*\` unless \`storage.kind=s3\`
+  (MinIO and S3 cannot both be selected).
+- \`data.<service>.mode=external\` needs the service's connection secret, and the secret is refused in other modes.
+- Secret settings must be set with \`--secret\`.
+- \`cluster.context\` and \`cluster.inCluster\` apply to \`cluster.kind=existing\` only; \`cluster.inCluster\` excludes
+  \`cluster.kubeconfig\` and \`cluster.context\`; an \`existing\` kubeconfig file must exist.
+- Platforms that serve HTTP (\`inferencePipeline.enabled\`, \`aiAppStore.enabled\`) and \`storage.minio.ingressHost\`
+  need \`ingress.controller=present\`; the AI App Store needs object storage.
+`;
+}

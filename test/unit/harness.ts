@@ -1,0 +1,129 @@
+// Runs the real composition (stacks/compose.ts, as index.ts does) under Pulumi mocks and
+// records every registered resource with its inputs.
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { parse } from "yaml";
+import { loadConfig } from "../../stacks/config";
+import { composeStack, InstallTransform } from "../../stacks/compose";
+
+export interface Registered {
+    type: string;
+    name: string;
+    inputs: any;
+}
+
+export interface StackRun {
+    resources: Registered[];
+    /** Stack outputs with secrets unwrapped. */
+    outputs: any;
+    /** Everything the mock monitor holds, serialized (secrets still wrapped), for leak scans. */
+    serialized: unknown;
+    error?: Error;
+}
+
+/** The secret marker the SDK puts around secret values when it serializes them. */
+export const SECRET_SIG = "1b47061264138c4ac30d75fd1eb44270";
+const SIG_KEY = "4dabf18193072939515e22adb298388d";
+
+/** Values the mocks give to provider-computed secrets, so tests can scan for them. */
+export const MOCK_SECRETS = {
+    randomPassword: (name: string) => `mock-random-${name}`,
+    awsSecretKey: "mock-aws-secret-access-key",
+};
+
+function mockState(args: pulumi.runtime.MockResourceArgs): Record<string, unknown> {
+    const inputs = args.inputs;
+    switch (args.type) {
+        case "random:index/randomPassword:RandomPassword":
+            return { ...inputs, result: MOCK_SECRETS.randomPassword(args.name) };
+        case "aws:s3/bucket:Bucket":
+            return { ...inputs, arn: `arn:aws:s3:::${inputs.bucket}`, region: inputs.region ?? "eu-west-1" };
+        case "aws:iam/accessKey:AccessKey":
+            return { ...inputs, secret: MOCK_SECRETS.awsSecretKey };
+        case "aws:iam/user:User":
+            return { ...inputs, arn: `arn:aws:iam::123456789012:user${inputs.path ?? "/"}${inputs.name}` };
+        default:
+            return inputs;
+    }
+}
+
+/** The registry transform under mocks: mocks cannot run engine-side transforms, so the same function runs as a stack transformation. */
+const installInProcess: InstallTransform = (transform) =>
+    pulumi.runtime.registerStackTransformation((args) => {
+        const props = transform({ type: args.type, props: args.props as Record<string, unknown> });
+        return props ? { props, opts: args.opts } : undefined;
+    });
+
+/**
+ * Runs the stack with `config` (keys without the `mlplat:` prefix; other namespaces such
+ * as `aws:region` given in full) and `secretKeys` marked as `--secret`.
+ */
+export async function runStack(config: Record<string, string>, secretKeys: string[] = []): Promise<StackRun> {
+    const resources: Registered[] = [];
+    pulumi.runtime.setMocks({
+        newResource: (args) => {
+            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            return { id: `${args.name}-id`, state: mockState(args) };
+        },
+        call: (args) => args.inputs,
+    }, "mlplat", "unit", false);
+    const full = (k: string) => (k.includes(":") ? k : `mlplat:${k}`);
+    pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), secretKeys.map(full));
+    let outputs: any;
+    let error: Error | undefined;
+    try {
+        outputs = await pulumi.runtime.runInPulumiStack(async () => composeStack(loadConfig(), installInProcess));
+    } catch (e) {
+        error = e as Error;
+    }
+    const monitor = (pulumi.runtime as any).getMonitor();
+    const serialized = monitor?.getRegisteredResources ? Object.fromEntries(monitor.getRegisteredResources()) : {};
+    return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs, serialized, error };
+}
+
+/** The stack file's config, with test values substituted for the secrets its comments tell operators to set. */
+export function stackFileConfig(stack: "dev" | "prod"): Record<string, string> {
+    const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
+    const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
+    const out: Record<string, string> = {};
+    for (const [k, v] of Object.entries(doc.config ?? {})) {
+        out[k.startsWith("mlplat:") ? k.slice("mlplat:".length) : k] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    return out;
+}
+
+/** Paths inside `value` where any of `needles` appears outside a secret wrapper (plain, base64 or inside JSON). */
+export function plainTextLeaks(value: unknown, needles: string[], at = "$"): string[] {
+    const forms = needles.flatMap((n) => [n, Buffer.from(n).toString("base64")]);
+    if (typeof value === "string") return forms.some((f) => value.includes(f)) ? [at] : [];
+    if (Array.isArray(value)) return value.flatMap((v, i) => plainTextLeaks(v, needles, `${at}[${i}]`));
+    if (value && typeof value === "object") {
+        const obj = value as Record<string, unknown>;
+        if (obj[SIG_KEY] === SECRET_SIG) return [];
+        return Object.entries(obj).flatMap(([k, v]) => plainTextLeaks(v, needles, `${at}.${k}`));
+    }
+    return [];
+}
+
+/** A temporary kubeconfig file for cluster tests. */
+export function tempKubeconfig(server = "https://127.0.0.1:16443"): string {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-kubeconfig-"));
+    const file = path.join(dir, "kubeconfig");
+    fs.writeFileSync(file, `apiVersion: v1
+kind: Config
+clusters: [{name: local, cluster: {server: "${server}", insecure-skip-tls-verify: true}}]
+users: [{name: admin, user: {token: unit-test-token}}]
+contexts: [{name: local, context: {cluster: local, user: admin}}, {name: other, context: {cluster: local, user: admin}}]
+current-context: local
+`);
+    return file;
+}
+
+export const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
+export const one = (run: StackRun, type: string, name?: string) => {
+    const found = byType(run, type).filter((r) => name === undefined || r.inputs?.metadata?.name === name || r.name === name);
+    if (found.length !== 1) throw new Error(`expected one ${type}${name ? ` named ${name}` : ""}, found ${found.length}: ${found.map((r) => r.name).join(", ")}`);
+    return found[0];
+};
