@@ -19,3 +19,24 @@ export PULUMI_AUTOMATION_API_SKIP_VERSION_CHECK=true
 
 log() { printf '[mlplat] %s\n' "$*" >&2; }
 die() { printf '[mlplat] error: %s\n' "$*" >&2; exit 1; }
+
+# mlplat_src_hash DIR: short hash of a tools module's inputs (go.mod, go.sum,
+# our own .go files, build.sh), used in cache keys so a changed pin rebuilds.
+mlplat_src_hash() {
+  (cd "$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name build.sh \) -print0 \
+    | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-10)
+}
+
+# mlplat_go_build LABEL go-build-args...: `go build -trimpath` in the current
+# directory, logging the label, a heartbeat each minute and the elapsed seconds.
+mlplat_go_build() {
+  local label="$1" start=$SECONDS ticker rc=0
+  shift
+  log "building $label"
+  ( while sleep 60; do log "... $label still building, $((SECONDS - start))s"; done ) &
+  ticker=$!
+  go build -trimpath "$@" || rc=$?
+  kill "$ticker" 2>/dev/null; wait "$ticker" 2>/dev/null || true
+  [[ $rc == 0 ]] || die "building $label failed (exit $rc)"
+  log "built $label in $((SECONDS - start))s"
+}
