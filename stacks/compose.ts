@@ -89,6 +89,9 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         images: registry.images(constructed.map((r) => r.urn)),
         cluster: { flavour: cluster.info.flavour, kubernetesVersion: cluster.info.kubernetesVersion },
         namespaces,
-        storage: store && { kind: store.kind, endpoint: store.endpoint, url: store.url, externalUrl: store.externalUrl, bucket: store.bucket },
+        storage: store && {
+            kind: store.kind, endpoint: store.endpoint, url: store.url, bucket: store.bucket,
+            ...(store.externalUrl ? { externalUrl: store.externalUrl } : {}),
+        },
     };
 }

@@ -18,8 +18,8 @@ export interface StackRun {
     resources: Registered[];
     /** Stack outputs with secrets unwrapped. */
     outputs: any;
-    /** Everything the mock monitor holds, serialized (secrets still wrapped), for leak scans. */
-    serialized: unknown;
+    /** The stack outputs as the engine receives them (secrets still wrapped), for leak scans. */
+    serializedOutputs: unknown;
     error?: Error;
 }
 
@@ -79,8 +79,10 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
         error = e as Error;
     }
     const monitor = (pulumi.runtime as any).getMonitor();
-    const serialized = monitor?.getRegisteredResources ? Object.fromEntries(monitor.getRegisteredResources()) : {};
-    return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs, serialized, error };
+    // The stack resource's registered outputs arrive at the monitor as a protobuf Struct.
+    const stack = monitor ? [...monitor.getRegisteredResources().values()].find((r: any) => r.urn.includes("pulumi:pulumi:Stack")) : undefined;
+    const serializedOutputs = typeof stack?.state?.toJavaScript === "function" ? stack.state.toJavaScript() : stack?.state;
+    return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs, serializedOutputs, error };
 }
 
 /** The stack file's config, with test values substituted for the secrets its comments tell operators to set. */
@@ -118,7 +120,14 @@ users: [{name: admin, user: {token: unit-test-token}}]
 contexts: [{name: local, context: {cluster: local, user: admin}}, {name: other, context: {cluster: local, user: admin}}]
 current-context: local
 `);
+    // As scripts/cluster.sh writes it beside the local control plane's kubeconfig.
+    fs.writeFileSync(path.join(dir, "version"), "1.34\n");
     return file;
+}
+
+/** The value inside a secret wrapper (or the value itself). */
+export function unsecret(v: any): any {
+    return v && typeof v === "object" && v[SIG_KEY] === SECRET_SIG ? v.value : v;
 }
 
 export const byType = (run: StackRun, type: string) => run.resources.filter((r) => r.type === type);
