@@ -6,8 +6,8 @@ import { ClusterFlavour, ClusterInfo } from "./types";
 
 export * from "./types";
 
-/** Where `scripts/cluster.sh` writes the local control plane's kubeconfig and version. */
-export const LOCAL_CLUSTER_DIR = path.join(__dirname, "..", "..", ".local", "cluster");
+/** Where `scripts/cluster.sh` writes the local control plane's kubeconfig and version (Pulumi runs programs in the project directory). */
+export const LOCAL_CLUSTER_DIR = process.env.MLPLAT_LOCAL_CLUSTER_DIR ?? path.join(process.cwd(), ".local", "cluster");
 
 export interface ClusterArgs {
     /** `local`: the bundled control plane. `existing`: a kubeconfig, a context, or in-cluster credentials. */

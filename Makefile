@@ -1,0 +1,78 @@
+# The two commands: `make up` (deploy the dev stack) and `make test` (every test).
+# Each installs whatever is missing first; tools come from the cache under $HOME.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+MOCHA := node_modules/.bin/mocha -r ts-node/register/transpile-only
+NODE_STAMP := node_modules/.mlplat-installed
+
+help:
+	@echo "make up          install what is missing, start the local control plane if the dev stack uses it, pulumi up the dev stack"
+	@echo "make test        install what is missing and run every test (unit, data path, end to end)"
+	@echo "make test-unit   type-check and run the unit tests"
+	@echo "make test-datapath  run the inference pipeline's data path against real PostgreSQL, RabbitMQ, Redis and Benthos"
+	@echo "make test-e2e    pulumi up / preview / update / destroy of the dev stack on the local control plane"
+	@echo "make preview | destroy | outputs   the same for the dev stack (STACK=... for another)"
+	@echo "make cluster-up | down | cluster-status   the local control plane"
+	@echo "make tools       build the Pulumi CLI, providers and control plane from Go modules (cached)"
+	@echo "make gen         regenerate Pulumi.yaml and docs/configuration.md from stacks/settings.ts"
+
+# npm ci when node_modules is missing or older than the lock file. Install scripts stay
+# unapproved on purpose: the only ones are @pulumi/kubernetes' plugin download (we build
+# the plugin) and protobufjs' version notice.
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+deps: $(NODE_STAMP)
+
+tools:
+	scripts/build-tools.sh
+
+install: deps tools
+
+up: install
+	scripts/stack.sh up
+
+preview: install
+	scripts/stack.sh preview
+
+destroy: install
+	scripts/stack.sh destroy
+
+outputs: install
+	scripts/stack.sh outputs
+
+cluster-up: tools
+	scripts/cluster.sh up
+
+down:
+	scripts/cluster.sh down
+
+cluster-status:
+	scripts/cluster.sh status
+
+gen: deps
+	node_modules/.bin/ts-node --transpile-only scripts/gen-config.ts
+
+typecheck: deps
+	node_modules/.bin/tsc --noEmit -p .
+
+test-unit: typecheck
+	$(MOCHA) --recursive 'test/unit/**/*.test.ts'
+
+test-datapath: deps
+	scripts/datapath-deps.sh
+	$(MOCHA) --timeout 180000 'test/datapath/**/*.test.ts'
+
+test-e2e: install
+	$(MOCHA) --timeout 900000 --bail 'test/e2e/**/*.test.ts'
+
+test: install
+	$(MAKE) test-unit
+	$(MAKE) test-datapath
+	$(MAKE) test-e2e
+
+build: deps
+	node_modules/.bin/tsc -p tsconfig.build.json
+
+.PHONY: help deps tools install up preview destroy outputs cluster-up down cluster-status gen typecheck test-unit test-datapath test-e2e test build
