@@ -75,7 +75,10 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
 
     constructor(name: string, args: MinioArgs, ctx: PlatformContext, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:storage:Minio", name, {}, opts);
-        const labels = (component: string) => standardLabels({ name: APP, component, partOf: "mlplat-storage", version: imageTag(args.image) }, ctx.extraLabels);
+        const labels = (component: string) => standardLabels({ name: APP, component, partOf: "mlplat-storage" }, ctx.extraLabels);
+        // The version label goes on the workloads only, so an image change updates the workload alone.
+        const versioned = (component: string, image: string) =>
+            standardLabels({ name: APP, component, partOf: "mlplat-storage", version: imageTag(image) }, ctx.extraLabels);
         this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace, partOf: "mlplat-storage" }, ctx, { parent: this });
         const ns = this.namespace.name;
 
@@ -123,14 +126,14 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
             volumeMounts: [{ name: "data", mountPath: "/data" }],
         });
         this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
-            metadata: { name: "minio", namespace: ns, labels: labels("server") },
+            metadata: { name: "minio", namespace: ns, labels: versioned("server", args.image) },
             spec: {
                 replicas: 1,
                 // One ReadWriteOnce volume: the old pod must stop before the new one starts.
                 strategy: { type: "Recreate" },
                 selector: { matchLabels: selectorLabels({ name: APP, component: "server" }) },
                 template: {
-                    metadata: { labels: labels("server") },
+                    metadata: { labels: versioned("server", args.image) },
                     spec: podSpec({
                         containers: [server],
                         fsGroup: 1000,
@@ -175,11 +178,11 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
             volumeMounts: [{ name: "policy", mountPath: "/policy", readOnly: true }],
         });
         this.bucketJob = new k8s.batch.v1.Job(`${name}-bucket`, {
-            metadata: { name: "minio-bucket-init", namespace: ns, labels: labels("bucket-init") },
+            metadata: { name: "minio-bucket-init", namespace: ns, labels: versioned("bucket-init", args.clientImage) },
             spec: {
                 backoffLimit: 6,
                 template: {
-                    metadata: { labels: labels("bucket-init") },
+                    metadata: { labels: versioned("bucket-init", args.clientImage) },
                     spec: podSpec({
                         containers: [mc],
                         restartPolicy: "OnFailure",
