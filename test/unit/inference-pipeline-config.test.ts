@@ -98,7 +98,7 @@ describe("inference pipeline: names, Benthos configs, schema", () => {
 
     describe("Benthos configs agree with each other and with the names", () => {
         it("the gateway publishes to the queue the worker consumes; the worker publishes to the queue the collector consumes", () => {
-            const gwOut = parsed.gateway.output.switch.cases.find((c: Obj) => c.output.amqp_0_9).output.amqp_0_9;
+            const gwOut = parsed.gateway.output.switch.cases[0].output.fallback[0].amqp_0_9;
             assert.strictEqual(gwOut.key, names.queues.requests);
             assert.strictEqual(gwOut.exchange, "");
             assert.strictEqual(parsed.worker.input.amqp_0_9.queue, names.queues.requests);

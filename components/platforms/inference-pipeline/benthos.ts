@@ -71,7 +71,7 @@ export interface ModelResponse {
     usage?: { prompt_tokens?: number; completion_tokens?: number; total_tokens?: number };
 }
 
-/** HTTP answers of the gateway. */
+/** HTTP answers of the gateway (and 502 when the queue refused an accepted request, which is then marked failed). */
 export const GATEWAY_STATUS = {
     accepted: 202,
     badRequest: 400,
@@ -240,6 +240,7 @@ export function gatewayConfig(n: PipelineNames): Record<string, unknown> {
     const q = n.defaultQuota;
     const accountQuery = `SELECT u.active, q.request_limit, q.token_limit, q.reset_frequency FROM ${t.users} u LEFT JOIN ${t.quotas} q ON q.user_id = u.user_id WHERE u.user_id = $1`;
     const insertQuery = `INSERT INTO ${t.requests} (request_id, user_id, prompt, status, model, estimated_tokens) VALUES ($1, $2, $3, '${REQUEST_STATUS.queued}', $4, $5)`;
+    const markFailedQuery = `UPDATE ${t.requests} SET status = '${REQUEST_STATUS.failed}', error = $2, completed_at = now() WHERE request_id = $1::uuid`;
     const keyFields = { user_id: "this.user_id", window: "this.quota_window" };
 
     return {
@@ -374,7 +375,26 @@ root = { "request_id": this.request_id, "status": "${REQUEST_STATUS.queued}" }
                 cases: [
                     {
                         check: `meta(${bl(STATUS_META)}) == "${GATEWAY_STATUS.accepted}"`,
-                        output: { label: "requests_queue", ...amqpQueueOutput(n.queues.requests) },
+                        output: {
+                            fallback: [
+                                { label: "requests_queue", ...amqpQueueOutput(n.queues.requests) },
+                                // The publish was refused (e.g. no such queue): mark the row failed so it is
+                                // not left `queued` forever, then fail the transaction → HTTP 502. (Not a
+                                // broker: brokers retry their children forever.)
+                                {
+                                    label: "enqueue_failed",
+                                    reject: "could not enqueue the request",
+                                    processors: [{
+                                        sql_raw: {
+                                            ...sqlDsn(),
+                                            query: markFailedQuery,
+                                            args_mapping: `root = [ this.request_id, "could not enqueue: " + meta("fallback_error").or("unknown error") ]`,
+                                            exec_only: true,
+                                        },
+                                    }],
+                                },
+                            ],
+                        },
                     },
                     { output: { drop: {} } },
                 ],
