@@ -9,6 +9,7 @@ import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { isPinnedImage } from "../components/core/images";
+import { connectionStringForm, DataMode, isConnectionString } from "../components/data/connection";
 import { DATA_SERVICES, DataServiceName, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
 
 type ValueOf<S> =
@@ -58,6 +59,7 @@ const FORMATS: Partial<Record<SettingKey, { schema: z.ZodType; example: string }
     },
     "registry.mirror.pathPrefix": { schema: optional(/^[a-z0-9]+([._-][a-z0-9]+)*(\/[a-z0-9]+([._-][a-z0-9]+)*)*$/, "must be a lowercase repository path without leading or trailing '/'"), example: "mirror" },
     "registry.pullSecretName": { schema: z.string().regex(dnsName, "must be a Kubernetes object name"), example: "mlplat-registry" },
+    "registry.chartMirror": { schema: optional(/^oci:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/, "must be an OCI registry URL without credentials, like oci://registry.corp:5000/charts"), example: "oci://registry.corp:5000/charts" },
     "storage.bucket": { schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name: 3-63 lowercase letters, digits, '.' or '-'"), example: "model-zoo" },
     "storage.minio.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-storage" },
     "storage.minio.size": { schema: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity"), example: "10Gi" },
@@ -67,6 +69,25 @@ const FORMATS: Partial<Record<SettingKey, { schema: z.ZodType; example: string }
     "storage.s3.credentialsNamespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-storage" },
     "labels.extra": { schema: z.array(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, "each label must be key=value")), example: `'["team=ml"]'` },
 };
+
+// data.<service>.* formats, the same for every service.
+const pinnedImage = z.string().refine(isPinnedImage, "must be an image with a pinned tag or digest (not latest)");
+const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase name: a letter, then letters, digits or '_' (at most 63)");
+for (const name of Object.keys(DATA_SERVICES) as DataServiceName[]) {
+    const { image, chartVersion, size, secretKey, example } = DATA_SERVICES[name];
+    const formats: Record<string, { schema: z.ZodType; example: string }> = {
+        image: { schema: pinnedImage, example: image },
+        chartVersion: { schema: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact chart version like 1.2.3"), example: chartVersion },
+        size: { schema: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity"), example: size },
+        storageClass: { schema: optional(dnsName, "must be a Kubernetes object name (lowercase, digits, '-', '.')"), example: "standard" },
+        username: { schema: identifier, example: "app_user" },
+        database: { schema: identifier, example: "app_db" },
+        [`external.${secretKey}`]: { schema: z.string().refine((v) => v === "" || isConnectionString(name, v), `must be ${connectionStringForm(name)}`), example: `'${example}'` },
+    };
+    for (const [suffix, format] of Object.entries(formats)) {
+        if (`data.${name}.${suffix}` in SETTINGS) FORMATS[`data.${name}.${suffix}` as SettingKey] = format;
+    }
+}
 
 function coerce(key: SettingKey, setting: Setting, raw: string | undefined, problems: ConfigProblem[]): unknown {
     if (raw === undefined) return setting.default;
@@ -120,6 +141,15 @@ const isSet = (v: unknown) => v !== "" && v !== undefined;
 const changedUnder = (v: Values, prefix: string) =>
     KEYS.filter((k) => k.startsWith(prefix) && JSON.stringify(v[k]) !== JSON.stringify(SETTINGS[k].default));
 
+/** The modes a `data.<service>.<setting>` applies to; settings not listed apply to every mode (external.* has its own rule). */
+const DATA_KEY_MODES: Record<string, readonly DataMode[]> = {
+    image: ["embedded"],
+    chartVersion: ["chart"],
+    size: ["embedded", "chart"],
+    storageClass: ["embedded", "chart"],
+    username: ["embedded", "chart"],
+};
+
 // Contradictions between settings. Each names the key to change and how.
 const RULES: Rule[] = [
     (v, problem) => {
@@ -163,6 +193,18 @@ const RULES: Rule[] = [
                 problem(secretKey, `is set but data.${name}.mode is ${mode}, so it would be ignored`,
                     `pulumi config set data.${name}.mode external (or pulumi config rm ${secretKey})`);
             }
+            for (const k of changedUnder(v, `data.${name}.`)) {
+                const modes = DATA_KEY_MODES[k.slice(`data.${name}.`.length)];
+                if (modes && !modes.includes(mode as DataMode)) {
+                    problem(k, `applies only when data.${name}.mode is ${modes.join(" or ")}, but it is ${mode}, so it would be ignored`,
+                        `pulumi config set data.${name}.mode ${modes[0]} (or pulumi config rm ${k})`);
+                }
+            }
+        }
+        const charted = (Object.keys(DATA_SERVICES) as DataServiceName[]).filter((name) => v[`data.${name}.mode` as SettingKey] === "chart");
+        if (v["registry.mode"] === "mirror" && charted.length > 0 && !isSet(v["registry.chartMirror"])) {
+            problem("registry.chartMirror", `is required when registry.mode is mirror and a data service uses its chart (${charted.map((n) => `data.${n}.mode`).join(", ")}): the air-gapped cluster cannot reach the public chart registry`,
+                setCmd("registry.chartMirror", "oci://registry.corp:5000/charts"));
         }
     },
     (v, problem) => {
@@ -240,7 +282,7 @@ export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet
         if (format && raw !== undefined) {
             const result = format.schema.safeParse(values[key]);
             if (!result.success) {
-                problems.push({ key: full(key), message: result.error.issues.map((i) => i.message).join("; "), hint: setCmd(key, format.example) });
+                problems.push({ key: full(key), message: result.error.issues.map((i) => i.message).join("; "), hint: setCmd(key, format.example, setting.secret) });
             }
         }
     }

@@ -57,7 +57,10 @@ ${rows.join("\n")}
   \`registry.mirror.username\` and \`registry.mirror.password\` go together.
 - \`storage.minio.*\` settings are refused unless \`storage.kind=minio\`, and \`storage.s3.*\` unless \`storage.kind=s3\`
   (MinIO and S3 cannot both be selected).
-- \`data.<service>.mode=external\` needs the service's connection secret, and the secret is refused in other modes.
+- \`data.<service>.mode=external\` needs the service's connection secret (a URL of the service's scheme), and the secret is
+  refused in other modes; \`data.<service>.image\` applies to \`embedded\` only, \`chartVersion\` to \`chart\` only, \`size\`,
+  \`storageClass\` and \`username\` to both (see docs/data-services.md). In mirror mode a data service on \`chart\` needs
+  \`registry.chartMirror\`.
 - Secret settings must be set with \`--secret\`.
 - \`cluster.context\` and \`cluster.inCluster\` apply to \`cluster.kind=existing\` only; \`cluster.inCluster\` excludes
   \`cluster.kubeconfig\` and \`cluster.context\`; an \`existing\` kubeconfig file must exist.

@@ -37,10 +37,10 @@ export const DATA_MODES = ["embedded", "chart", "external"] as const;
 
 /** The data services and the key of the connection secret each takes in `external` mode. */
 export const DATA_SERVICES = {
-    postgresql: { secretKey: "dsn", example: "postgres://user:pass@db.example:5432/mlservice?sslmode=require" },
-    redis: { secretKey: "url", example: "redis://:pass@redis.example:6379/0" },
-    rabbitmq: { secretKey: "url", example: "amqp://user:pass@rabbitmq.example:5672/" },
-    mongodb: { secretKey: "uri", example: "mongodb://user:pass@mongo.example:27017/appstore" },
+    postgresql: { secretKey: "dsn", example: "postgres://user:pass@db.example:5432/mlservice?sslmode=require", image: "postgres:16.15-alpine", chartVersion: "15.5.38", size: "8Gi" },
+    redis: { secretKey: "url", example: "redis://:pass@redis.example:6379/0", image: "redis:7.4.11-alpine", chartVersion: "20.6.2", size: "2Gi" },
+    rabbitmq: { secretKey: "url", example: "amqp://user:pass@rabbitmq.example:5672/", image: "rabbitmq:4.2.1-management-alpine", chartVersion: "15.4.0", size: "4Gi" },
+    mongodb: { secretKey: "uri", example: "mongodb://user:pass@mongo.example:27017/appstore", image: "mongo:7.0.26", chartVersion: "15.6.26", size: "8Gi" },
 } as const;
 export type DataServiceName = keyof typeof DATA_SERVICES;
 
@@ -53,6 +53,14 @@ function dataSecret(name: DataServiceName) {
     const { secretKey, example } = DATA_SERVICES[name];
     return secret(`Connection string of an external ${name}, e.g. \`${example}\`. Required when data.${name}.mode is \`external\` (key ${secretKey}).`);
 }
+const dataImage = (name: DataServiceName) =>
+    str(DATA_SERVICES[name].image, `Official ${name} image of \`embedded\` mode, pinned (never latest).`);
+const dataChartVersion = (name: DataServiceName) =>
+    str(DATA_SERVICES[name].chartVersion, `Version of the Bitnami ${name} chart of \`chart\` mode (oci://registry-1.docker.io/bitnamicharts/${name}, or registry.chartMirror); its images come from docker.io/bitnamilegacy (see docs/data-services.md).`);
+const dataSize = (name: DataServiceName) =>
+    str(DATA_SERVICES[name].size, `Size of the ${name} PersistentVolumeClaim (\`embedded\` and \`chart\`).`);
+const dataStorageClass = (name: DataServiceName) =>
+    str("", `StorageClass of the ${name} PersistentVolumeClaim (\`embedded\` and \`chart\`); empty means cluster.storageClass.`);
 
 export const SETTINGS = {
     "cluster.kind": choice(CLUSTER_KINDS, "local",
@@ -78,6 +86,7 @@ export const SETTINGS = {
     "registry.mirror.username": str("", "User for the mirror's pull secret; empty for an anonymous mirror."),
     "registry.mirror.password": secret("Password or token for registry.mirror.username."),
     "registry.pullSecretName": str("mlplat-registry", "Name of the `kubernetes.io/dockerconfigjson` Secret created in every namespace of the stack in mirror mode."),
+    "registry.chartMirror": str("", "OCI registry that mirrors the Helm charts the stack installs, e.g. `oci://registry.corp:5000/charts` (each chart is pulled from `<mirror>/<chart>` at its pinned version); empty means the charts' public repositories. Required in mirror mode when a data service uses `chart`."),
 
     "storage.kind": choice(STORAGE_KINDS, "minio", "Object storage: `minio` (in-cluster), `s3` (an AWS bucket) or `none`."),
     "storage.bucket": str("mlplat", "Name of the bucket the stack creates."),
@@ -92,12 +101,33 @@ export const SETTINGS = {
     "storage.s3.credentialsNamespace": str("mlplat-storage", "Namespace that receives the bucket credentials Secret for in-cluster consumers."),
 
     "data.postgresql.mode": dataMode("postgresql"),
+    "data.postgresql.image": dataImage("postgresql"),
+    "data.postgresql.chartVersion": dataChartVersion("postgresql"),
+    "data.postgresql.size": dataSize("postgresql"),
+    "data.postgresql.storageClass": dataStorageClass("postgresql"),
+    "data.postgresql.username": str("mlservice", "PostgreSQL user the platform connects as (`embedded` and `chart` create it; not a superuser)."),
+    "data.postgresql.database": str("mlservice", "PostgreSQL database owned by data.postgresql.username (`embedded` and `chart` create it; `external`: used when the DSN names none)."),
     "data.postgresql.external.dsn": dataSecret("postgresql"),
     "data.redis.mode": dataMode("redis"),
+    "data.redis.image": dataImage("redis"),
+    "data.redis.chartVersion": dataChartVersion("redis"),
+    "data.redis.size": dataSize("redis"),
+    "data.redis.storageClass": dataStorageClass("redis"),
     "data.redis.external.url": dataSecret("redis"),
     "data.rabbitmq.mode": dataMode("rabbitmq"),
+    "data.rabbitmq.image": dataImage("rabbitmq"),
+    "data.rabbitmq.chartVersion": dataChartVersion("rabbitmq"),
+    "data.rabbitmq.size": dataSize("rabbitmq"),
+    "data.rabbitmq.storageClass": dataStorageClass("rabbitmq"),
+    "data.rabbitmq.username": str("mlplat", "RabbitMQ user the platform connects as (`embedded` and `chart` create it)."),
     "data.rabbitmq.external.url": dataSecret("rabbitmq"),
     "data.mongodb.mode": dataMode("mongodb"),
+    "data.mongodb.image": dataImage("mongodb"),
+    "data.mongodb.chartVersion": dataChartVersion("mongodb"),
+    "data.mongodb.size": dataSize("mongodb"),
+    "data.mongodb.storageClass": dataStorageClass("mongodb"),
+    "data.mongodb.username": str("appstore", "MongoDB service user the platform connects as, with readWrite on data.mongodb.database only (`embedded` and `chart` create it beside a root user that platforms never get)."),
+    "data.mongodb.database": str("appstore", "MongoDB database of the platform (`embedded` and `chart` create it; `external`: used when the URI names none, as CosmosDB URIs do)."),
     "data.mongodb.external.uri": dataSecret("mongodb"),
 
     "inferencePipeline.enabled": bool(false, "Deploy the asynchronous inference pipeline (needs an ingress controller)."),
