@@ -12,7 +12,7 @@
 // from PipelineNames. Pure TypeScript: no Pulumi, no I/O.
 
 import { stringify } from "yaml";
-import { BenthosComponent, ENV, PipelineNames, REQUEST_STATUS } from "./names";
+import { BenthosComponent, ENV, PipelineNames, REQUEST_STATUS, quotaWindowTtlSeconds } from "./names";
 
 /** The Benthos release the configs are written for (the image the cluster runs, the binary the data-path test builds). */
 export const BENTHOS_VERSION = "4.21.0";
@@ -78,6 +78,8 @@ export const GATEWAY_STATUS = {
     unknownUser: 403,
     overQuota: 429,
     internal: 500,
+    /** The broker refused the publish (the row is marked failed); sent by Benthos itself. */
+    enqueueFailed: 502,
 } as const;
 
 /**
@@ -292,9 +294,9 @@ root.quota_window = match $frequency {
   _ => "all",
 }
 root.quota_ttl_seconds = match $frequency {
-  "daily" => 172800,
-  "monthly" => 5356800,
-  _ => 0,
+  "daily" => ${quotaWindowTtlSeconds("daily")},
+  "monthly" => ${quotaWindowTtlSeconds("monthly")},
+  _ => ${quotaWindowTtlSeconds("never")},
 }
 root.request_id = uuid_v4()
 root.estimated_tokens = (this.prompt.length() / 4).ceil()
