@@ -62,7 +62,7 @@ test-unit: typecheck
 
 test-datapath: deps
 	scripts/datapath-deps.sh
-	$(MOCHA) --timeout 180000 'test/datapath/**/*.test.ts'
+	node_modules/.bin/mocha --config test/datapath/.mocharc.yml
 
 test-e2e: install
 	$(MOCHA) --timeout 900000 --bail 'test/e2e/**/*.test.ts'
