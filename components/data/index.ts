@@ -1,0 +1,3 @@
+export * from "./connection";
+export * from "./services";
+export * from "./service";
