@@ -3,6 +3,7 @@
 // data fields are marked as secret outputs.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import type { PlatformNamespace } from "./namespace";
 import type { SecretKeyRef } from "./workload";
 
 export interface OpaqueSecretArgs {
@@ -36,4 +37,33 @@ export function dockerConfigJson(host: string, username: string, password: pulum
     return pulumi.secret(pulumi.output(password).apply((p) => JSON.stringify({
         auths: { [host]: { username, password: p, auth: Buffer.from(`${username}:${p}`).toString("base64") } },
     })));
+}
+
+/**
+ * One Secret with the same values in each namespace that asks for it, created on first
+ * request: pods read only Secrets of their own namespace, so a service shared by
+ * several platforms hands each of them its own copy.
+ */
+export class SecretPerNamespace {
+    private readonly byNamespace = new Map<string, k8s.core.v1.Secret>();
+
+    constructor(private readonly owner: pulumi.Resource, private readonly args: {
+        /** Prefix of the Pulumi resource names (`<prefix>-credentials-<namespace>`). */
+        resourcePrefix: string;
+        /** Secret name in each namespace. */
+        secretName: string;
+        labels: Record<string, string>;
+        data: Record<string, pulumi.Input<string>>;
+    }) { }
+
+    in(namespace: PlatformNamespace): k8s.core.v1.Secret {
+        let secret = this.byNamespace.get(namespace.plainName);
+        if (!secret) {
+            secret = secretFromOutputs(`${this.args.resourcePrefix}-credentials-${namespace.plainName}`, {
+                name: this.args.secretName, namespace: namespace.name, labels: this.args.labels, data: this.args.data,
+            }, { parent: this.owner });
+            this.byNamespace.set(namespace.plainName, secret);
+        }
+        return secret;
+    }
 }

@@ -10,7 +10,7 @@ import type { PlatformContext } from "../core/context";
 import { imageTag } from "../core/images";
 import { selectorLabels, standardLabels } from "../core/labels";
 import type { PlatformNamespace } from "../core/namespace";
-import { keyRef, secretFromOutputs } from "../core/secrets";
+import { keyRef, secretFromOutputs, SecretPerNamespace } from "../core/secrets";
 import { container, execProbe, podSpec, Resources, SecretKeyRef } from "../core/workload";
 import { DATA_SERVICES, SETTINGS } from "../../stacks/settings";
 import type { StackConfig } from "../../stacks/config";
@@ -110,7 +110,7 @@ export class DataService<S extends DataServiceName = DataServiceName> extends pu
     /** The connection Secret's values (a secret). */
     private readonly values: pulumi.Output<Record<string, string>>;
     private readonly labels: Record<string, string>;
-    private readonly byNamespace = new Map<string, k8s.core.v1.Secret>();
+    private secrets?: SecretPerNamespace;
 
     constructor(private readonly resourceName: string, args: DataServiceArgs<S>, ctx: PlatformContext, namespace: PlatformNamespace, opts?: pulumi.ComponentResourceOptions) {
         const spec = SPECS[args.service];
@@ -255,16 +255,11 @@ export class DataService<S extends DataServiceName = DataServiceName> extends pu
     }
 
     secretIn(namespace: PlatformNamespace): k8s.core.v1.Secret {
-        let secret = this.byNamespace.get(namespace.plainName);
-        if (!secret) {
-            const values = this.values;
-            secret = secretFromOutputs(`${this.resourceName}-credentials-${namespace.plainName}`, {
-                name: this.secretName, namespace: namespace.name, labels: this.labels,
-                data: Object.fromEntries(this.keys.map((key) => [key, values.apply((v) => v[key])])),
-            }, { parent: this });
-            this.byNamespace.set(namespace.plainName, secret);
-        }
-        return secret;
+        this.secrets ??= new SecretPerNamespace(this, {
+            resourcePrefix: this.resourceName, secretName: this.secretName, labels: this.labels,
+            data: Object.fromEntries(this.keys.map((key) => [key, this.values.apply((v) => v[key])])),
+        });
+        return this.secrets.in(namespace);
     }
 
     keyRef(namespace: PlatformNamespace, key: ConnectionKey<S>): SecretKeyRef {

@@ -5,9 +5,9 @@ import type { PlatformContext } from "../core/context";
 import { imageTag } from "../core/images";
 import { selectorLabels, standardLabels } from "../core/labels";
 import { PlatformNamespace } from "../core/namespace";
-import { keyRef, secretFromOutputs } from "../core/secrets";
+import { keyRef, secretFromOutputs, SecretPerNamespace } from "../core/secrets";
 import { container, httpProbe, podSpec } from "../core/workload";
-import { CREDENTIAL_KEYS, CredentialSecrets, ObjectStore } from "./types";
+import { CREDENTIAL_KEYS, ObjectStore } from "./types";
 
 export interface MinioArgs {
     /** Namespace created for MinIO. */
@@ -71,7 +71,7 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     readonly deployment: k8s.apps.v1.Deployment;
     readonly service: k8s.core.v1.Service;
     readonly bucketJob: k8s.batch.v1.Job;
-    private readonly credentials: CredentialSecrets;
+    private readonly credentials: SecretPerNamespace;
 
     constructor(name: string, args: MinioArgs, ctx: PlatformContext, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:storage:Minio", name, {}, opts);
@@ -88,9 +88,9 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
         const serviceSecret = new random.RandomPassword(`${name}-service-secret`, { length: 40, special: false }, { parent: this }).result;
         this.accessKeyId = pulumi.output(SERVICE_USER);
         this.secretAccessKey = serviceSecret;
-        this.credentials = new CredentialSecrets(this, {
+        this.credentials = new SecretPerNamespace(this, {
             resourcePrefix: name, secretName: "minio-service-user", labels: labels("credentials"),
-            accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey,
+            data: { [CREDENTIAL_KEYS.accessKey]: this.accessKeyId, [CREDENTIAL_KEYS.secretKey]: this.secretAccessKey },
         });
 
         const root = secretFromOutputs(`${name}-root`, {

@@ -5,7 +5,8 @@ import * as iam from "@pulumi/aws/iam";
 import type { PlatformContext } from "../core/context";
 import { standardLabels } from "../core/labels";
 import { PlatformNamespace } from "../core/namespace";
-import { CredentialSecrets, ObjectStore } from "./types";
+import { SecretPerNamespace } from "../core/secrets";
+import { CREDENTIAL_KEYS, ObjectStore } from "./types";
 
 export interface S3StoreArgs {
     /** Bucket name (global in AWS). */
@@ -41,7 +42,7 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
     readonly accessKeyId: pulumi.Output<string>;
     readonly secretAccessKey: pulumi.Output<string>;
     readonly namespace: PlatformNamespace;
-    private readonly credentials: CredentialSecrets;
+    private readonly credentials: SecretPerNamespace;
 
     constructor(name: string, args: S3StoreArgs, ctx: PlatformContext, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:storage:S3", name, {}, opts);
@@ -69,10 +70,10 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
         this.externalUrl = this.url;
         this.accessKeyId = key.id;
         this.secretAccessKey = pulumi.secret(key.secret);
-        this.credentials = new CredentialSecrets(this, {
+        this.credentials = new SecretPerNamespace(this, {
             resourcePrefix: name, secretName: "s3-bucket-user",
             labels: standardLabels({ name: "s3", component: "credentials", partOf: "mlplat-storage" }, ctx.extraLabels),
-            accessKeyId: this.accessKeyId, secretAccessKey: this.secretAccessKey,
+            data: { [CREDENTIAL_KEYS.accessKey]: this.accessKeyId, [CREDENTIAL_KEYS.secretKey]: this.secretAccessKey },
         });
 
         this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.credentialsNamespace, partOf: "mlplat-storage" }, ctx, { parent: this });

@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import type { PlatformNamespace } from "../core/namespace";
-import { secretFromOutputs } from "../core/secrets";
 
 /**
  * An S3-compatible bucket, whichever implementation provides it. Platforms consume this
@@ -32,29 +31,3 @@ export interface ObjectStore {
 /** Keys of the credentials Secret. */
 export const CREDENTIAL_KEYS = { accessKey: "accessKey", secretKey: "secretKey" } as const;
 
-/** The scoped user's credentials Secrets, one per namespace that asks (shared by the implementations). */
-export class CredentialSecrets {
-    private readonly byNamespace = new Map<string, k8s.core.v1.Secret>();
-
-    constructor(private readonly owner: pulumi.Resource, private readonly args: {
-        /** Prefix of the Pulumi resource names. */
-        resourcePrefix: string;
-        /** Secret name in each namespace. */
-        secretName: string;
-        labels: Record<string, string>;
-        accessKeyId: pulumi.Output<string>;
-        secretAccessKey: pulumi.Output<string>;
-    }) { }
-
-    in(namespace: PlatformNamespace): k8s.core.v1.Secret {
-        let secret = this.byNamespace.get(namespace.plainName);
-        if (!secret) {
-            secret = secretFromOutputs(`${this.args.resourcePrefix}-credentials-${namespace.plainName}`, {
-                name: this.args.secretName, namespace: namespace.name, labels: this.args.labels,
-                data: { [CREDENTIAL_KEYS.accessKey]: this.args.accessKeyId, [CREDENTIAL_KEYS.secretKey]: this.args.secretAccessKey },
-            }, { parent: this.owner });
-            this.byNamespace.set(namespace.plainName, secret);
-        }
-        return secret;
-    }
-}
