@@ -21,9 +21,10 @@ log() { printf '[mlplat] %s\n' "$*" >&2; }
 die() { printf '[mlplat] error: %s\n' "$*" >&2; exit 1; }
 
 # mlplat_src_hash DIR: short hash of a tools module's inputs (go.mod, go.sum,
-# our own .go files, build.sh), used in cache keys so a changed pin rebuilds.
+# our own non-test .go files, build.sh), used in cache keys so a changed pin
+# or source rebuilds.
 mlplat_src_hash() {
-  (cd "$1" && find . -type f \( -name '*.go' -o -name go.mod -o -name go.sum -o -name build.sh \) -print0 \
+  (cd "$1" && find . -type f \( -name '*.go' ! -name '*_test.go' -o -name go.mod -o -name go.sum -o -name build.sh \) -print0 \
     | LC_ALL=C sort -z | xargs -0 cat | sha256sum | cut -c1-10)
 }
 

@@ -1,0 +1,16 @@
+# Source this file from bash: `source scripts/env.sh`.
+# Exports the mlplat environment from lib.sh (PULUMI_HOME in the cache, no
+# plugin downloads, no update checks) and puts the Pulumi CLI built by
+# scripts/build-tools.sh, with its Node.js language host, first on PATH.
+_mlplat_env_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+# shellcheck source=lib.sh
+. "$_mlplat_env_dir/lib.sh"
+_mlplat_pulumi_dir="$(bash "$MLPLAT_ROOT/tools/pulumi/build.sh" --print-dir)"
+case ":$PATH:" in
+  *":$_mlplat_pulumi_dir:"*) ;;
+  *) export PATH="$_mlplat_pulumi_dir:$PATH" ;;
+esac
+if [ ! -x "$_mlplat_pulumi_dir/pulumi" ]; then
+  printf '[mlplat] pulumi is not built yet (%s): run scripts/build-tools.sh\n' "$_mlplat_pulumi_dir" >&2
+fi
+unset _mlplat_env_dir _mlplat_pulumi_dir
