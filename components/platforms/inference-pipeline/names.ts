@@ -210,8 +210,15 @@ export interface PipelineNames {
         defaultModel: string;
         /** `ML_SERVICE_URL` value inside the namespace: `http://<name>:<port>`. */
         url: string;
+        /** PersistentVolumeClaim of the model volume (mounted at `MODEL_PATH`). */
+        volumeClaim: string;
     };
-    apiService: { name: string; port: number; servicePort: number };
+    /** The API service (Deployment, Service, ServiceAccount); its built-in Benthos config (api.ts) lives like the others'. */
+    apiService: { name: string; port: number; servicePort: number; configMap: string; configKey: string; configPath: string };
+    /** The Ingress of the gateway and API routes, and its TLS Secret when cert-manager issues it. */
+    ingress: { name: string; tlsSecret: string };
+    /** NetworkPolicies besides the one per workload (which is named after the workload). */
+    networkPolicies: { defaultDeny: string; dns: string; postgresql: string; redis: string; rabbitmq: string };
     dbInit: { jobName: string; configMap: string; scriptKey: string };
     /** KEDA objects: the ScaledObject targets exactly `worker.name`. */
     scaling: { scaledObject: string; triggerAuthentication: string; targetDeployment: string; queue: string };
@@ -383,8 +390,20 @@ export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
             retries: ms.retries,
             defaultModel: ms.defaultModel,
             url: `http://${modelName}:${ms.port}`,
+            volumeClaim: `${prefix}-models`,
         },
-        apiService: { name: `${prefix}-api-service`, port: api.port, servicePort: 80 },
+        apiService: {
+            name: `${prefix}-api-service`, port: api.port, servicePort: 80,
+            configMap: `${prefix}-api-service-config`, configKey: "benthos.yaml", configPath: "/benthos/config/benthos.yaml",
+        },
+        ingress: { name: prefix, tlsSecret: `${prefix}-tls` },
+        networkPolicies: {
+            defaultDeny: `${prefix}-default-deny`,
+            dns: `${prefix}-allow-dns`,
+            postgresql: `${prefix}-postgresql-clients`,
+            redis: `${prefix}-redis-clients`,
+            rabbitmq: `${prefix}-rabbitmq-clients`,
+        },
         dbInit: { jobName: `${prefix}-db-init`, configMap: `${prefix}-db-init-sql`, scriptKey: "init.sql" },
         scaling: {
             scaledObject: `${worker.name}-scaler`,
