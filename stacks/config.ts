@@ -11,6 +11,7 @@ import { z } from "zod";
 import { isPinnedImage } from "../components/core/images";
 import { connectionStringForm, DataMode, isConnectionString } from "../components/data/connection";
 import { DATA_SERVICES, DataServiceName, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
+import { pipelineSettingsProblems } from "../components/platforms/inference-pipeline/config";
 
 type ValueOf<S> =
     S extends { secret: true } ? pulumi.Output<string> | undefined :
@@ -242,6 +243,118 @@ const RULES: Rule[] = [
         }
     },
 ];
+
+// ---- inferencePipeline.* (components/platforms/inference-pipeline): formats and rules ----
+const quantity = /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
+const urlPath = /^\/[A-Za-z0-9._~\/-]*$/;
+const cidr = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
+const count = (min: number, what: string) => z.number().int().min(min, what);
+const pinnedOrEmpty = z.string().refine((v) => v === "" || isPinnedImage(v), "must be an image with a pinned tag or digest (not latest)");
+Object.assign(FORMATS, {
+    "inferencePipeline.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-inference" },
+    "inferencePipeline.host": { schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example: "inference.example.com" },
+    "inferencePipeline.apiHost": { schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example: "api.inference.example.com" },
+    "inferencePipeline.tls.secretName": { schema: optional(dnsName, "must be a Kubernetes object name"), example: "inference-tls" },
+    "inferencePipeline.tls.clusterIssuer": { schema: optional(dnsName, "must be a Kubernetes object name"), example: "letsencrypt" },
+    "inferencePipeline.ingressNamespace": { schema: optional(dnsLabel, "must be a namespace name (DNS label)"), example: "ingress-nginx" },
+    "inferencePipeline.externalDataCidrs": { schema: z.array(z.string().regex(cidr, "each entry must be a CIDR like 10.20.0.0/16")), example: `'["10.20.0.0/16"]'` },
+    "inferencePipeline.gateway.replicas": { schema: count(1, "must be at least 1"), example: "2" },
+    "inferencePipeline.gateway.path": { schema: z.string().regex(urlPath, "must be an absolute URL path"), example: "/api/v1/inference" },
+    "inferencePipeline.worker.minReplicas": { schema: count(0, "must not be negative"), example: "1" },
+    "inferencePipeline.worker.maxReplicas": { schema: count(1, "must be at least 1"), example: "10" },
+    "inferencePipeline.worker.queueLength": { schema: count(1, "must be at least 1"), example: "5" },
+    "inferencePipeline.worker.pollingInterval": { schema: count(1, "must be at least 1 (seconds)"), example: "15" },
+    "inferencePipeline.worker.cooldownPeriod": { schema: count(0, "must not be negative (seconds)"), example: "30" },
+    "inferencePipeline.collector.replicas": { schema: count(1, "must be at least 1"), example: "1" },
+    "inferencePipeline.model.image": { schema: pinnedOrEmpty, example: "registry.example.com/ml/model-server:1.4.2" },
+    "inferencePipeline.model.path": { schema: z.string().regex(/^\/[A-Za-z0-9._-][A-Za-z0-9._\/-]*$/, "must be an absolute path other than /"), example: "/models" },
+    "inferencePipeline.model.size": { schema: z.string().regex(quantity, "must be a Kubernetes quantity"), example: "10Gi" },
+    "inferencePipeline.model.storageClass": { schema: optional(dnsName, "must be a Kubernetes object name (lowercase, digits, '-', '.')"), example: "standard" },
+    "inferencePipeline.model.replicas": { schema: count(1, "must be at least 1"), example: "1" },
+    "inferencePipeline.model.cpu": { schema: z.string().regex(quantity, "must be a Kubernetes quantity"), example: "500m" },
+    "inferencePipeline.model.cpuLimit": { schema: z.string().regex(quantity, "must be a Kubernetes quantity"), example: "2" },
+    "inferencePipeline.model.memory": { schema: z.string().regex(quantity, "must be a Kubernetes quantity"), example: "1Gi" },
+    "inferencePipeline.model.memoryLimit": { schema: z.string().regex(quantity, "must be a Kubernetes quantity"), example: "4Gi" },
+    "inferencePipeline.model.gpus": { schema: count(0, "must not be negative"), example: "1" },
+    "inferencePipeline.model.runAsUser": { schema: count(1, "must be a non-root UID (1 or more)"), example: "1000" },
+    "inferencePipeline.apiService.image": { schema: pinnedOrEmpty, example: "registry.example.com/ml/api-service:1.0.3" },
+    "inferencePipeline.apiService.replicas": { schema: count(1, "must be at least 1"), example: "1" },
+    "inferencePipeline.apiService.healthPath": { schema: z.string().regex(urlPath, "must be an absolute URL path"), example: "/health" },
+    "inferencePipeline.apiService.readyPath": { schema: z.string().regex(urlPath, "must be an absolute URL path"), example: "/ready" },
+    "inferencePipeline.dbInit.image": { schema: pinnedImage, example: DATA_SERVICES.postgresql.image },
+    "inferencePipeline.keda.chartVersion": { schema: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact chart version like 2.14.1"), example: "2.14.1" },
+    "inferencePipeline.keda.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "keda" },
+} satisfies Partial<Record<SettingKey, { schema: z.ZodType; example: string }>>);
+
+/** A Kubernetes quantity in base units (cores, bytes), for request ≤ limit checks. */
+function quantityValue(q: string): number {
+    const m = /^(\d+(?:\.\d+)?)(m|Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/.exec(q);
+    if (!m) return NaN;
+    const unit: Record<string, number> = { m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50 };
+    return Number(m[1]) * (m[2] ? unit[m[2]] : 1);
+}
+
+RULES.push((v, problem) => {
+    const p = "inferencePipeline.";
+    if (v["inferencePipeline.enabled"] !== true) {
+        for (const k of changedUnder(v, p).filter((k) => k !== "inferencePipeline.enabled")) {
+            problem(k, "is set but inferencePipeline.enabled is false, so it would be ignored",
+                `pulumi config set inferencePipeline.enabled true (or pulumi config rm ${k})`);
+        }
+        return;
+    }
+    if (!isSet(v["inferencePipeline.host"])) {
+        problem("inferencePipeline.host", "is required when inferencePipeline.enabled is true: the host name the pipeline's Ingress serves",
+            setCmd("inferencePipeline.host", "inference.example.com"));
+    }
+    if (!isSet(v["inferencePipeline.model.image"])) {
+        problem("inferencePipeline.model.image", "is required when inferencePipeline.enabled is true: the pinned image of your model server",
+            setCmd("inferencePipeline.model.image", "registry.example.com/ml/model-server:1.4.2"));
+    }
+    const min = v["inferencePipeline.worker.minReplicas"] as number;
+    const max = v["inferencePipeline.worker.maxReplicas"] as number;
+    if (min > max) {
+        problem("inferencePipeline.worker.minReplicas", `must not be greater than inferencePipeline.worker.maxReplicas (${min} > ${max})`,
+            `pulumi config set inferencePipeline.worker.minReplicas ${max} (or raise inferencePipeline.worker.maxReplicas)`);
+    }
+    for (const [request, limit] of [["inferencePipeline.model.cpu", "inferencePipeline.model.cpuLimit"], ["inferencePipeline.model.memory", "inferencePipeline.model.memoryLimit"]] as const) {
+        const r = quantityValue(v[request] as string);
+        const l = quantityValue(v[limit] as string);
+        if (r > l) {
+            problem(request, `must not be greater than ${limit} (${v[request]} > ${v[limit]})`, `pulumi config set ${request} ${v[limit]} (or raise ${limit})`);
+        }
+    }
+    if ((v["inferencePipeline.model.replicas"] as number) > 1 && v["inferencePipeline.model.accessMode"] === "ReadWriteOnce") {
+        problem("inferencePipeline.model.accessMode", `is ReadWriteOnce, but inferencePipeline.model.replicas is ${v["inferencePipeline.model.replicas"]}: replicas on different nodes cannot mount one ReadWriteOnce volume`,
+            "pulumi config set inferencePipeline.model.accessMode ReadWriteMany (or ReadOnlyMany; or pulumi config set inferencePipeline.model.replicas 1)");
+    }
+    if (!isSet(v["inferencePipeline.apiService.image"])) {
+        for (const k of ["inferencePipeline.apiService.healthPath", "inferencePipeline.apiService.readyPath"] as const) {
+            if (v[k] !== SETTINGS[k].default) {
+                problem(k, "applies only to a custom inferencePipeline.apiService.image; the built-in API service serves /ping and /ready",
+                    `pulumi config set inferencePipeline.apiService.image <your pinned image> (or pulumi config rm ${k})`);
+            }
+        }
+    }
+    if (v["inferencePipeline.keda.install"] === false && v["inferencePipeline.keda.chartVersion"] !== SETTINGS["inferencePipeline.keda.chartVersion"].default) {
+        problem("inferencePipeline.keda.chartVersion", "is set but inferencePipeline.keda.install is false (KEDA declared present), so it would be ignored",
+            "pulumi config set inferencePipeline.keda.install true (or pulumi config rm inferencePipeline.keda.chartVersion)");
+    }
+    const pipelineData = ["postgresql", "redis", "rabbitmq"] as const;
+    if ((v["inferencePipeline.externalDataCidrs"] as string[]).length > 0 && !pipelineData.some((s) => v[`data.${s}.mode`] === "external")) {
+        problem("inferencePipeline.externalDataCidrs", "is set but none of data.postgresql.mode, data.redis.mode, data.rabbitmq.mode is external, so it would be ignored",
+            "pulumi config rm inferencePipeline.externalDataCidrs (or pulumi config set data.postgresql.mode external)");
+    }
+    const charted = pipelineData.some((s) => v[`data.${s}.mode`] === "chart") || v["data.mongodb.mode"] === "chart";
+    if (v["inferencePipeline.keda.install"] === true && v["registry.mode"] === "mirror" && !isSet(v["registry.chartMirror"]) && !charted) {
+        problem("registry.chartMirror", "is required when registry.mode is mirror and inferencePipeline.keda.install is true: the air-gapped cluster cannot reach the KEDA chart repository",
+            setCmd("registry.chartMirror", "oci://registry.corp:5000/charts"));
+    }
+    for (const { key, message } of pipelineSettingsProblems(v as unknown as StackConfig)) {
+        problem(key, message, setCmd(key, String(SETTINGS[key].default)));
+    }
+});
+// ---- end inferencePipeline.* ----
 
 export function expandHome(p: string): string {
     return p.startsWith("~/") ? path.join(process.env.HOME ?? "", p.slice(2)) : p;
