@@ -13,3 +13,4 @@ export const images = stack.images;
 export const cluster = stack.cluster;
 export const namespaces = stack.namespaces;
 export const storage = stack.storage;
+export const inferencePipeline = stack.inferencePipeline;

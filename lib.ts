@@ -11,6 +11,7 @@ export * from "./components/cluster";
 export * from "./components/registry";
 export * from "./components/storage";
 export * from "./components/data";
+export * from "./components/platforms/inference-pipeline";
 export { parseConfig, loadConfig, ConfigError, StackConfig, ConfigProblem } from "./stacks/config";
 export { composeStack, StackOutputs } from "./stacks/compose";
 export { SETTINGS } from "./stacks/settings";

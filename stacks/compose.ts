@@ -5,6 +5,7 @@ import { Cluster, LOCAL_CLUSTER_DIR } from "../components/cluster";
 import type { PlatformContext } from "../components/core/context";
 import { parseExtraLabels } from "../components/core/labels";
 import { PlatformNamespace } from "../components/core/namespace";
+import { InferencePipeline, inferencePipelineArgs } from "../components/platforms/inference-pipeline";
 import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
@@ -24,6 +25,27 @@ export interface StackOutputs {
         url: pulumi.Output<string>;
         externalUrl?: pulumi.Output<string>;
         bucket: pulumi.Output<string>;
+    };
+    /** The inference pipeline's endpoints, when `inferencePipeline.enabled`. */
+    inferencePipeline?: {
+        namespace: pulumi.Output<string>;
+        /** `POST` here to submit a request (through the Ingress). */
+        gatewayUrl: pulumi.Output<string>;
+        /** `GET` a request's status here, `{id}` replaced by the request id. */
+        statusUrl: pulumi.Output<string>;
+        /** `GET` a user's quota here (`?user_id=`). */
+        quotaUrl: pulumi.Output<string>;
+        /** The gateway inside the cluster. */
+        gatewayServiceUrl: pulumi.Output<string>;
+        /** The model service inside the cluster. */
+        modelServiceUrl: pulumi.Output<string>;
+        /** RabbitMQ queues (requests, results) and the ScaledObject scaling the workers on the requests queue. */
+        queues: { requests: string; results: string };
+        scaledObject: string;
+        /** How KEDA is provided: `chart` or `present`. */
+        keda: "chart" | "present";
+        /** Mode of each data service. */
+        data: { postgresql: string; redis: string; rabbitmq: string };
     };
 }
 
@@ -84,6 +106,11 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         }, ctx, opts);
     }
 
+    let pipeline: InferencePipeline | undefined;
+    if (cfg["inferencePipeline.enabled"]) {
+        pipeline = new InferencePipeline("inference", inferencePipelineArgs(cfg), ctx, opts);
+    }
+
     const namespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace).map((ns) => ns.name);
     return {
         images: registry.images(constructed.map((r) => r.urn)),
@@ -92,6 +119,18 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         storage: store && {
             kind: store.kind, endpoint: store.endpoint, url: store.url, bucket: store.bucket,
             ...(store.externalUrl ? { externalUrl: store.externalUrl } : {}),
+        },
+        inferencePipeline: pipeline && {
+            namespace: pipeline.namespace.name,
+            gatewayUrl: pipeline.gatewayUrl,
+            statusUrl: pipeline.statusUrl,
+            quotaUrl: pipeline.quotaUrl,
+            gatewayServiceUrl: pipeline.gatewayServiceUrl,
+            modelServiceUrl: pipeline.modelServiceUrl,
+            queues: pipeline.names.queues,
+            scaledObject: pipeline.names.scaling.scaledObject,
+            keda: pipeline.keda ? "chart" : "present",
+            data: { postgresql: pipeline.data.postgresql.mode, redis: pipeline.data.redis.mode, rabbitmq: pipeline.data.rabbitmq.mode },
         },
     };
 }

@@ -67,7 +67,7 @@ export const INVALID: Case[] = [
         expect: [["mlplat:data.rabbitmq.external.url", "is a secret but was set as plain text (it is stored unencrypted in the stack file)"]] },
     { name: "unknown data mode", config: { "data.mongodb.mode": "managed" },
         expect: [["mlplat:data.mongodb.mode", `must be one of embedded, chart, external; got "managed"`]] },
-    { name: "pipeline without ingress controller", config: { "inferencePipeline.enabled": "true" },
+    { name: "pipeline without ingress controller", config: { "inferencePipeline.enabled": "true", "inferencePipeline.host": "inference.example.com", "inferencePipeline.model.image": "ml/model-server:1.0.0" },
         expect: [["mlplat:ingress.controller", "the inference pipeline (inferencePipeline.enabled) needs an ingress controller, but none is enabled or declared present"]] },
     { name: "app store without ingress or storage", config: { "aiAppStore.enabled": "true", "storage.kind": "none" },
         expect: [

@@ -49,15 +49,14 @@ describe("dev stack", function () {
     });
 
     it("creates the MinIO namespace with standard and extra labels", () => {
-        const ns = one(run, "kubernetes:core/v1:Namespace");
-        assert.strictEqual(ns.inputs.metadata.name, "mlplat-storage");
+        const ns = one(run, "kubernetes:core/v1:Namespace", "mlplat-storage");
         assert.deepStrictEqual(ns.inputs.metadata.labels, {
             environment: "dev",
             "app.kubernetes.io/name": "mlplat-storage",
             "app.kubernetes.io/managed-by": "mlplat",
             "app.kubernetes.io/part-of": "mlplat-storage",
         });
-        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage"]);
+        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference"]);
     });
 
     it("registers MinIO: server, service, volume, root and service-user secrets, bucket Job", () => {
@@ -75,12 +74,14 @@ describe("dev stack", function () {
         assert.strictEqual(job.inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "BUCKET").value, "mlplat-dev");
         const policy = JSON.parse(one(run, "kubernetes:core/v1:ConfigMap", "minio-bucket-policy").inputs.data["policy.json"]);
         assert.deepStrictEqual(policy.Statement.flatMap((s: any) => s.Resource), ["arn:aws:s3:::mlplat-dev", "arn:aws:s3:::mlplat-dev/*"]);
-        assert.strictEqual(byType(run, "kubernetes:networking.k8s.io/v1:Ingress").length, 0);
+        assert.strictEqual(byType(run, "kubernetes:networking.k8s.io/v1:Ingress").filter((i) => i.inputs.metadata.namespace === "mlplat-storage").length, 0);
     });
 
     it("gives every pod the secure defaults", () => {
         const specs = podSpecs(run);
-        assert.strictEqual(specs.length, 2);
+        // MinIO (server, bucket Job); the inference pipeline (DB-init Job, model, gateway, worker,
+        // collector, API service) and its embedded PostgreSQL, Redis, RabbitMQ.
+        assert.strictEqual(specs.length, 11);
         for (const { owner, spec } of specs) {
             assert.strictEqual(spec.automountServiceAccountToken, false, owner);
             assert.strictEqual(spec.securityContext.runAsNonRoot, true, owner);
@@ -101,7 +102,11 @@ describe("dev stack", function () {
 
     it("registers no pull secret and keeps public images", () => {
         assert.strictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/dockerconfigjson").length, 0);
-        assert.deepStrictEqual(run.outputs.images, ["minio/mc:RELEASE.2025-04-16T18-13-26Z", "minio/minio:RELEASE.2025-04-22T22-12-26Z"]);
+        assert.deepStrictEqual(run.outputs.images, [
+            "hashicorp/http-echo:1.0.0", "jeffail/benthos:4.21.0",
+            "minio/mc:RELEASE.2025-04-16T18-13-26Z", "minio/minio:RELEASE.2025-04-22T22-12-26Z",
+            "postgres:16.15-alpine", "rabbitmq:4.2.1-management-alpine", "redis:7.4.11-alpine",
+        ]);
     });
 
     it("exports the storage endpoint and bucket", () => {
@@ -144,6 +149,11 @@ describe("dev stack with a mirror registry", function () {
 
     it("lists every image after relocation, sorted, none left on a public registry", () => {
         assert.deepStrictEqual(run.outputs.images, [
+            "registry.corp:5000/mlplat/hashicorp/http-echo:1.0.0",
+            "registry.corp:5000/mlplat/jeffail/benthos:4.21.0",
+            "registry.corp:5000/mlplat/library/postgres:16.15-alpine",
+            "registry.corp:5000/mlplat/library/rabbitmq:4.2.1-management-alpine",
+            "registry.corp:5000/mlplat/library/redis:7.4.11-alpine",
             "registry.corp:5000/mlplat/minio/mc:RELEASE.2025-04-16T18-13-26Z",
             "registry.corp:5000/mlplat/minio/minio:RELEASE.2025-04-22T22-12-26Z",
         ]);
@@ -152,7 +162,7 @@ describe("dev stack with a mirror registry", function () {
     it("uses the configured root password only through the root Secret", () => {
         const root = one(run, "kubernetes:core/v1:Secret", "minio-root");
         assert.strictEqual(unsecret(root.inputs.stringData).MINIO_ROOT_PASSWORD, MINIO_ROOT);
-        assert.strictEqual(byType(run, "random:index/randomPassword:RandomPassword").length, 1, "only the service user's secret is generated");
+        assert.strictEqual(byType(run, "random:index/randomPassword:RandomPassword").filter((r) => r.name.startsWith("minio-")).length, 1, "only the service user's secret is generated");
     });
 
     it("keeps every secret value out of plain inputs and outputs", () => {
@@ -203,7 +213,8 @@ describe("prod stack", function () {
         const creds = one(run, "kubernetes:core/v1:Secret", "s3-bucket-user");
         assert.strictEqual(creds.inputs.metadata.namespace, "mlplat-storage");
         assert.deepStrictEqual(Object.keys(unsecret(creds.inputs.stringData)).sort(), ["accessKey", "secretKey"]);
-        const pull = one(run, "kubernetes:core/v1:Secret", "mlplat-registry");
+        const pull = one(run, "kubernetes:core/v1:Secret", "s3-ns-pull");
+        assert.strictEqual(pull.inputs.metadata.name, "mlplat-registry");
         assert.strictEqual(pull.inputs.metadata.namespace, "mlplat-storage");
         assert.strictEqual(run.outputs.storage.endpoint, "s3.eu-west-1.amazonaws.com");
     });
