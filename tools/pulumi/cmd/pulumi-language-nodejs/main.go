@@ -577,10 +577,9 @@ func (h *nodeHost) RunPlugin(req *pulumirpc.RunPluginRequest, server pulumirpc.L
 	defer closer.Close()
 
 	cmd := exec.Command(node, args...)
-	cmd.Dir = req.GetPwd()
-	if cmd.Dir == "" {
-		cmd.Dir = dir
-	}
+	// Plugins run in their own directory: @pulumi/policy reads the pack's
+	// version from ./package.json.
+	cmd.Dir = dir
 	env := req.GetEnv()
 	if len(env) == 0 {
 		env = os.Environ()
