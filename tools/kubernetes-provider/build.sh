@@ -9,7 +9,7 @@ source "$here/../../scripts/lib.sh"
 # Plugin version: must equal @pulumi/kubernetes's package.json "pulumi.version".
 KUBERNETES_VERSION=4.25.0
 # The provider module is untagged: go.mod pins the pseudo-version of the commit
-# (see README.md in this directory for why this one).
+# (tools/pulumi/README.md says why this commit).
 PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 
 dest="$MLPLAT_TOOLS/kubernetes-provider-$KUBERNETES_VERSION-$(mlplat_src_hash "$here")"
