@@ -12,6 +12,10 @@ export interface Registered {
     type: string;
     name: string;
     inputs: any;
+    /** Pulumi names of the resources in its `dependsOn` option (components included, as given). */
+    dependsOn?: string[];
+    /** Pulumi name of its parent, when it has one. */
+    parent?: string;
 }
 
 export interface StackRun {
@@ -73,8 +77,22 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), secretKeys.map(full));
     let outputs: any;
     let error: Error | undefined;
+    // The mocks see no resource options: record dependsOn and parent as the SDK hands them over.
+    const options = new Map<string, { dependsOn: string[]; parent?: string }>();
+    const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
     try {
-        outputs = await pulumi.runtime.runInPulumiStack(async () => composeStack(loadConfig(), installInProcess));
+        outputs = await pulumi.runtime.runInPulumiStack(async () => {
+            pulumi.runtime.registerStackTransformation((args) => {
+                const deps = args.opts.dependsOn;
+                const list: unknown[] = Array.isArray(deps) ? deps : deps ? [deps] : [];
+                options.set(`${args.type}::${args.name}`, {
+                    dependsOn: list.map(nameOf).filter((n): n is string => !!n),
+                    parent: nameOf(args.opts.parent),
+                });
+                return undefined;
+            });
+            return composeStack(loadConfig(), installInProcess);
+        });
     } catch (e) {
         error = e as Error;
     }
@@ -82,6 +100,7 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
     // The stack resource's registered outputs arrive at the monitor as a protobuf Struct.
     const stack = monitor ? [...monitor.getRegisteredResources().values()].find((r: any) => r.urn.includes("pulumi:pulumi:Stack")) : undefined;
     const serializedOutputs = typeof stack?.state?.toJavaScript === "function" ? stack.state.toJavaScript() : stack?.state;
+    for (const r of resources) Object.assign(r, options.get(`${r.type}::${r.name}`) ?? {});
     return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs, serializedOutputs, error };
 }
 
