@@ -340,6 +340,15 @@ RULES.push((v, problem) => {
         problem("inferencePipeline.keda.chartVersion", "is set but inferencePipeline.keda.install is false (KEDA declared present), so it would be ignored",
             "pulumi config set inferencePipeline.keda.install true (or pulumi config rm inferencePipeline.keda.chartVersion)");
     }
+    const ns = v["inferencePipeline.namespace"];
+    if (v["inferencePipeline.keda.install"] === true && v["inferencePipeline.keda.namespace"] === ns) {
+        problem("inferencePipeline.keda.namespace", `must differ from inferencePipeline.namespace (${ns}): KEDA is cluster-wide and gets a namespace of its own`,
+            setCmd("inferencePipeline.keda.namespace", "keda"));
+    }
+    if (v["storage.kind"] === "minio" && v["storage.minio.namespace"] === ns) {
+        problem("inferencePipeline.namespace", `must differ from storage.minio.namespace (${ns}): each creates its namespace`,
+            setCmd("inferencePipeline.namespace", "mlplat-inference"));
+    }
     const pipelineData = ["postgresql", "redis", "rabbitmq"] as const;
     if ((v["inferencePipeline.externalDataCidrs"] as string[]).length > 0 && !pipelineData.some((s) => v[`data.${s}.mode`] === "external")) {
         problem("inferencePipeline.externalDataCidrs", "is set but none of data.postgresql.mode, data.redis.mode, data.rabbitmq.mode is external, so it would be ignored",

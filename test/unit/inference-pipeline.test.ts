@@ -716,6 +716,10 @@ describe("inference pipeline: invalid config", () => {
         { name: "KEDA's chart in an air gap without a chart mirror", config: { "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000" }, expect: [
             ["mlplat:registry.chartMirror", "is required when registry.mode is mirror and inferencePipeline.keda.install is true: the air-gapped cluster cannot reach the KEDA chart repository"],
         ] },
+        { name: "namespaces shared with KEDA or MinIO", config: { "inferencePipeline.namespace": "platform", "inferencePipeline.keda.namespace": "platform", "storage.kind": "minio", "storage.minio.namespace": "platform" }, expect: [
+            ["mlplat:inferencePipeline.keda.namespace", "must differ from inferencePipeline.namespace (platform): KEDA is cluster-wide and gets a namespace of its own"],
+            ["mlplat:inferencePipeline.namespace", "must differ from storage.minio.namespace (platform): each creates its namespace"],
+        ] },
         { name: "pipeline settings while the pipeline is off", config: { "inferencePipeline.enabled": "false", "ingress.controller": "none" }, expect: [
             ["mlplat:inferencePipeline.host", "is set but inferencePipeline.enabled is false, so it would be ignored"],
             ["mlplat:inferencePipeline.model.image", "is set but inferencePipeline.enabled is false, so it would be ignored"],
