@@ -181,6 +181,7 @@ describe("inference pipeline: defaults (embedded data, KEDA by chart)", function
         for (const r of pods) {
             const pod = podOf(r);
             assert.strictEqual(pod.automountServiceAccountToken, false, r.name);
+            assert.strictEqual(pod.enableServiceLinks, false, r.name);
             assert.strictEqual(pod.securityContext.runAsNonRoot, true, r.name);
             for (const c of pod.containers) {
                 assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] }, r.name);

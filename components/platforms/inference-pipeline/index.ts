@@ -295,13 +295,16 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 template: {
                     // A change of the SQL changes the template: the Job is replaced and runs again.
                     metadata: { labels: jobLabels, annotations: { [CONFIG_HASH]: sha256(sql) } },
-                    spec: podSpec({
-                        containers: [psql],
-                        serviceAccountName: dbInitSa.metadata.name,
-                        restartPolicy: "OnFailure",
-                        runToCompletion: true,
-                        volumes: [{ name: "sql", configMap: { name: sqlConfig.metadata.name } }],
-                    }),
+                    spec: {
+                        ...podSpec({
+                            containers: [psql],
+                            serviceAccountName: dbInitSa.metadata.name,
+                            restartPolicy: "OnFailure",
+                            runToCompletion: true,
+                            volumes: [{ name: "sql", configMap: { name: sqlConfig.metadata.name } }],
+                        }),
+                        enableServiceLinks: false,
+                    },
                 },
             },
         }, { parent: this, dependsOn: ready("postgresql"), deleteBeforeReplace: true });
@@ -518,7 +521,8 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 selector: { matchLabels: this.selector(workload) },
                 template: {
                     metadata: { labels, annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
-                    spec: podSpec({ ...pod, serviceAccountName: sa.metadata.name }),
+                    // No <SERVICE>_PORT variables: images read environment variables with their own names.
+                    spec: { ...podSpec({ ...pod, serviceAccountName: sa.metadata.name }), enableServiceLinks: false },
                 },
             },
         }, { parent: this, dependsOn });
