@@ -370,17 +370,58 @@ export function expandHome(p: string): string {
 }
 
 /**
+ * The project's raw config as flat keys. The CLI hands Pulumi.yaml's defaults of dotted
+ * keys to the program as nested objects (`mlplat:cluster` = `{"kind":"local"}`), and so
+ * does `pulumi config set --path`, while plain `pulumi config set cluster.kind` stays flat:
+ * nested values are flattened to dotted keys, and flat keys win over them. A nested
+ * object's leaves count as secret when the CLI marks the object secret.
+ */
+function flattenConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string>): { given: Map<string, string>; secret: Set<string> } {
+    const flat = new Map<string, string>();
+    const nested = new Map<string, string>();
+    const secret = new Set<string>();
+    const walk = (prefix: string, v: unknown, isSecret: boolean) => {
+        if (v !== null && typeof v === "object" && !Array.isArray(v)) {
+            for (const [k, child] of Object.entries(v)) walk(`${prefix}.${k}`, child, isSecret);
+        } else {
+            nested.set(prefix, typeof v === "string" ? v : JSON.stringify(v));
+            if (isSecret) secret.add(prefix);
+        }
+    };
+    for (const [k, value] of Object.entries(raw)) {
+        if (!k.startsWith(`${PROJECT}:`)) continue;
+        const key = k.slice(PROJECT.length + 1);
+        const object = key in SETTINGS ? undefined : parseObject(value);
+        if (object) {
+            for (const [child, v] of Object.entries(object)) walk(`${key}.${child}`, v, secretKeys.has(k));
+        } else {
+            flat.set(key, value);
+            if (secretKeys.has(k)) secret.add(key);
+        }
+    }
+    // A flat value replaces the nested one of the same key, secrecy included.
+    for (const key of flat.keys()) if (!secretKeys.has(full(key))) secret.delete(key);
+    return { given: new Map([...nested, ...flat]), secret };
+}
+
+function parseObject(value: string): Record<string, unknown> | undefined {
+    if (!value.startsWith("{")) return undefined;
+    try {
+        const v: unknown = JSON.parse(value);
+        return v !== null && typeof v === "object" && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
+    } catch {
+        return undefined;
+    }
+}
+
+/**
  * Parses raw Pulumi config (keys with or without the `mlplat:` namespace, values as
  * strings) into a StackConfig. Throws a ConfigError listing every problem.
  */
 export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet<string>): StackConfig {
     const problems: ConfigProblem[] = [];
     const values = {} as Values;
-    const given = new Map<string, string>();
-    for (const [k, value] of Object.entries(raw)) {
-        if (!k.startsWith(`${PROJECT}:`)) continue;
-        given.set(k.slice(PROJECT.length + 1), value);
-    }
+    const { given, secret } = flattenConfig(raw, secretKeys);
     for (const k of given.keys()) {
         if (!(k in SETTINGS)) {
             const guess = nearest(k);
@@ -393,7 +434,7 @@ export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet
     for (const key of KEYS) {
         const setting: Setting = SETTINGS[key];
         const raw = given.get(key);
-        if (setting.secret && raw !== undefined && raw !== "" && !secretKeys.has(full(key))) {
+        if (setting.secret && raw !== undefined && raw !== "" && !secret.has(key)) {
             problems.push({
                 key: full(key), message: "is a secret but was set as plain text (it is stored unencrypted in the stack file)",
                 hint: `${setCmd(key, "<value>", true)}`,

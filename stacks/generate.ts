@@ -11,6 +11,8 @@ runtime:
   name: nodejs
   options:
     typescript: true
+# The program is index.ts; package.json's "main" is the component package's entry point.
+main: index.ts
 `;
 
 export function pulumiYaml(): string {

@@ -157,6 +157,30 @@ describe("stack config validation", () => {
         assert.strictEqual(cfg["storage.minio.rootPassword"], undefined);
     });
 
+    it("reads config as the CLI passes it: Pulumi.yaml defaults nested, stack values flat", async () => {
+        const cfg = parseConfig({
+            // Pulumi.yaml's defaults of dotted keys arrive as objects...
+            "mlplat:registry": JSON.stringify({ mode: "public", mirror: { host: "", password: "" }, pullSecretName: "mlplat-registry" }),
+            "mlplat:cluster": JSON.stringify({ kind: "local", nodeCount: 0, inCluster: false }),
+            "mlplat:labels": JSON.stringify({ extra: [] }),
+            // ...values set in the stack stay flat and win.
+            "mlplat:registry.mode": "mirror",
+            "mlplat:registry.mirror.host": "r.corp",
+            "mlplat:cluster.nodeCount": "3",
+            // `pulumi config set --secret --path` nests a secret.
+            "mlplat:storage": JSON.stringify({ minio: { rootPassword: "nested-secret" } }),
+        }, new Set(["mlplat:storage"]));
+        assert.strictEqual(cfg["registry.mode"], "mirror");
+        assert.strictEqual(cfg["registry.mirror.host"], "r.corp");
+        assert.strictEqual(cfg["cluster.nodeCount"], 3);
+        assert.deepStrictEqual(cfg["labels.extra"], []);
+        assert.strictEqual(await new Promise((r) => cfg["storage.minio.rootPassword"]!.apply(r)), "nested-secret");
+        assert.throws(() => parseConfig({ "mlplat:storage": JSON.stringify({ minio: { rootPassword: "plain" } }) }, new Set()),
+            /mlplat:storage.minio.rootPassword: is a secret but was set as plain text/);
+        assert.throws(() => parseConfig({ "mlplat:registry": JSON.stringify({ mirorr: { host: "x" } }) }, new Set()),
+            /mlplat:registry.mirorr.host: is not an mlplat setting/);
+    });
+
     it("parses typed values", () => {
         const cfg = parseConfig({ "mlplat:cluster.nodeCount": "3", "mlplat:inferencePipeline.enabled": "false", "mlplat:labels.extra": `["a=b"]` }, new Set());
         assert.strictEqual(cfg["cluster.nodeCount"], 3);
