@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Shared by tools/{kube,etcd,kwok,localcloud}/build.sh. Source it; do not run it.
 #
 #   mlplat_gobuild MODE GROUP VERSION MODDIR LDFLAGS NAME=PACKAGE...
@@ -18,8 +19,9 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 mlplat_gobuild() {
   local mode="$1" group="$2" version="$3" moddir="$4" ldflags="$5"
   shift 5
-  local key="$group-$version-$(mlplat_src_hash "$moddir")"
-  local dest="$MLPLAT_TOOLS/$key" spec name pkg missing=0
+  local key dest spec name pkg missing=0
+  key="$group-$version-$(mlplat_src_hash "$moddir")"
+  dest="$MLPLAT_TOOLS/$key"
   if [[ "$mode" == --print-dir ]]; then
     echo "$dest"
     return 0

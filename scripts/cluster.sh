@@ -129,9 +129,10 @@ cert_ensure() {
   } >"$ext"
   openssl req -new -nodes -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 \
     -keyout "$PKI/$n.key" -out "$PKI/$n.csr" -subj "$subj" 2>/dev/null \
-    && openssl x509 -req -in "$PKI/$n.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
-      -set_serial "0x$(openssl rand -hex 16)" -days 3650 -extfile "$ext" \
-      -out "$PKI/$n.crt" 2>/dev/null \
+    || die "openssl: could not create a key and CSR for $n"
+  openssl x509 -req -in "$PKI/$n.csr" -CA "$PKI/$ca.crt" -CAkey "$PKI/$ca.key" \
+    -set_serial "0x$(openssl rand -hex 16)" -days 3650 -extfile "$ext" \
+    -out "$PKI/$n.crt" 2>/dev/null \
     || die "openssl: could not issue certificate $n"
   rm -f "$PKI/$n.csr" "$ext"
 }
@@ -453,7 +454,10 @@ EOF
 # PV sizes: 24 volumes, smallest fit wins when a claim binds.
 PV_SIZES=(1Gi 1Gi 1Gi 1Gi 1Gi 1Gi 2Gi 2Gi 2Gi 2Gi 5Gi 5Gi 5Gi 5Gi 10Gi 10Gi 10Gi 10Gi 20Gi 20Gi 20Gi 20Gi 50Gi 50Gi)
 
+# storage_manifests [EXISTING...]: the StorageClass and every PV not named in
+# EXISTING (PV specs are immutable: existing ones are left as they are).
 storage_manifests() {
+  local existing=" $* "
   cat <<EOF
 apiVersion: storage.k8s.io/v1
 kind: StorageClass
@@ -470,6 +474,7 @@ EOF
   local i name
   for i in "${!PV_SIZES[@]}"; do
     name="$(printf 'local-pv-%02d-%s' $((i + 1)) "${PV_SIZES[$i],,}")"
+    [[ "$existing" != *" $name "* ]] || continue
     mkdir -p "$STATE/volumes/$name"
     cat <<EOF
 ---
@@ -554,7 +559,11 @@ bootstrap() {
       kc create -f - >/dev/null <<<"$(node_manifest "$n" $((i + 1)))" || die "could not create node $n"
     fi
   done
-  kc apply --server-side --field-manager=mlplat-cluster --force-conflicts -f - >/dev/null <<<"$(storage_manifests)" \
+  local existing
+  existing="$(kc get pv -l mlplat.dev/recycle=true -o 'jsonpath={.items[*].metadata.name}')" \
+    || die "could not list PersistentVolumes"
+  # shellcheck disable=SC2086 # a list of names
+  kc apply --server-side --field-manager=mlplat-cluster --force-conflicts -f - >/dev/null <<<"$(storage_manifests $existing)" \
     || die "could not apply the StorageClass and PersistentVolumes"
   log "nodes ${NODES[*]}, StorageClass local (default) and ${#PV_SIZES[@]} PersistentVolumes in place"
 }
