@@ -16,9 +16,9 @@ if [[ -x "$dest/pulumi" && -x "$dest/pulumi-language-nodejs" ]]; then
 fi
 
 command -v go >/dev/null || die "go is not on PATH"
-# The checksum database has no entries for recent github.com/pulumi modules;
-# their hashes are pinned by the committed go.sum instead.
-export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi"
+# The checksum database has no entry for pkg/v3@v3.248.0; its hash is pinned by
+# the committed go.sum (see README.md).
+export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi/pulumi/pkg"
 mkdir -p "$MLPLAT_TOOLS"
 tmp="$(mktemp -d "$MLPLAT_TOOLS/.pulumi-$PULUMI_VERSION.XXXXXX")"
 trap 'rm -rf "$tmp"' EXIT

@@ -17,7 +17,6 @@ if [[ -x "$dest/pulumi-resource-random" ]]; then
 fi
 
 command -v go >/dev/null || die "go is not on PATH"
-export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi"
 mkdir -p "$MLPLAT_TOOLS"
 tmp="$(mktemp -d "$MLPLAT_TOOLS/.random-provider-$RANDOM_VERSION.XXXXXX")"
 src="$(mktemp -d)"
