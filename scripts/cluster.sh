@@ -21,6 +21,12 @@
 #   etcd/               etcd data (kept across down/up)
 #   logs/<component>.log, run/<component>.pid
 #   volumes/            hostPath directories of the pre-created PVs
+#   version             the Kubernetes `major.minor` (read by components/cluster)
+#
+# Extra manifests: every *.yaml in $MLPLAT_CLUSTER_MANIFESTS (default
+# test/fixtures/crds: CRDs of things declared present in the dev stack, such as
+# KEDA's, that cannot be installed here) is applied at each up, and its CRDs
+# are waited for until Established.
 #
 # Ports (loopback only; override with the environment variables named):
 #   kube-apiserver 16443 (MLPLAT_APISERVER_PORT), etcd 12379/12380
@@ -66,6 +72,7 @@ POD_CIDR=10.244.0.0/16
 CLUSTER_NAME=mlplat-local
 NODES=(kwok-node-1 kwok-node-2 kwok-node-3)
 WAIT_TIMEOUT="${MLPLAT_CLUSTER_TIMEOUT:-180}" # seconds, per readiness step
+MANIFESTS_DIR="${MLPLAT_CLUSTER_MANIFESTS:-$MLPLAT_ROOT/test/fixtures/crds}"
 
 # Start order; down stops in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok localcloud)
@@ -566,6 +573,25 @@ bootstrap() {
   kc apply --server-side --field-manager=mlplat-cluster --force-conflicts -f - >/dev/null <<<"$(storage_manifests $existing)" \
     || die "could not apply the StorageClass and PersistentVolumes"
   log "nodes ${NODES[*]}, StorageClass local (default) and ${#PV_SIZES[@]} PersistentVolumes in place"
+  apply_extra_manifests
+}
+
+# apply_extra_manifests: every *.yaml in MANIFESTS_DIR, then wait for the CRDs
+# among them to be Established (so a stack can create their objects at once).
+apply_extra_manifests() {
+  [[ -d "$MANIFESTS_DIR" ]] || return 0
+  local files=() f crds
+  for f in "$MANIFESTS_DIR"/*.yaml; do [[ -f "$f" ]] && files+=(-f "$f"); done
+  ((${#files[@]})) || return 0
+  crds="$(kc apply --server-side --field-manager=mlplat-cluster --force-conflicts "${files[@]}" -o name)" \
+    || die "could not apply the manifests in $MANIFESTS_DIR"
+  crds="$(grep '^customresourcedefinition' <<<"$crds" || true)"
+  if [[ -n "$crds" ]]; then
+    # shellcheck disable=SC2086 # a list of names
+    kc wait --for=condition=Established --timeout="${WAIT_TIMEOUT}s" $crds >/dev/null \
+      || die "CRDs from $MANIFESTS_DIR did not become Established"
+  fi
+  log "applied ${MANIFESTS_DIR#"$MLPLAT_ROOT"/}/*.yaml ($(grep -c . <<<"$crds" || true) CRDs Established)"
 }
 
 # --------------------------------------------------------------------------
@@ -586,6 +612,8 @@ cmd_up() {
   KUBE_VERSION="$("$KUBECTL_BIN" version --client -o json | sed -n 's/.*"gitVersion": *"\([^"]*\)".*/\1/p' | head -1)"
   ensure_pki
   ensure_kubeconfigs
+  [[ "$KUBE_VERSION" =~ ^v([0-9]+)\.([0-9]+)\. ]] || die "unexpected kubectl version '$KUBE_VERSION'"
+  printf '%s.%s\n' "${BASH_REMATCH[1]}" "${BASH_REMATCH[2]}" >"$STATE/version"
   mkdir -p "$LOGS" "$RUN" "$STATE/etcd"
   chmod 700 "$STATE/etcd"
 
