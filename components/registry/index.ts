@@ -1,9 +1,9 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { dockerConfigJson } from "../core/secrets";
-import { mayHoldPodSpecs, relocateImage, rewritePodSpecs } from "./relocate";
+import { ImageField, mayHoldPodSpecs, relocateImage, rewriteImageFields, rewritePodSpecs } from "./relocate";
 
-export { relocateImage, rewritePodSpecs, mayHoldPodSpecs } from "./relocate";
+export { relocateImage, rewritePodSpecs, mayHoldPodSpecs, rewriteImageFields, ImageField } from "./relocate";
 
 export interface RegistryArgs {
     /** `public`: images stay where they are. `mirror`: every image is relocated to `mirrorHost`. */
@@ -38,6 +38,7 @@ export class Registry extends pulumi.ComponentResource {
     readonly pullSecretName?: string;
     private readonly args: RegistryArgs;
     private readonly seen = new Set<string>();
+    private readonly imageFields: ImageField[] = [];
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:registry:Registry", name, {}, opts);
@@ -58,15 +59,24 @@ export class Registry extends pulumi.ComponentResource {
      * objects without any. Install it stack-wide (`pulumi.runtime.registerResourceTransform`).
      */
     transformProps(input: TransformInput): Record<string, unknown> | undefined {
-        if (!mayHoldPodSpecs(input.type)) return undefined;
-        return rewritePodSpecs(input.props, {
-            image: (image) => {
-                const relocated = this.relocate(image);
-                this.seen.add(relocated);
-                return relocated;
-            },
-            pullSecretName: this.pullSecretName,
-        }) as Record<string, unknown>;
+        const image = (image: string) => {
+            const relocated = this.relocate(image);
+            this.seen.add(relocated);
+            return relocated;
+        };
+        const fields = this.imageFields.filter((f) => f.type === input.type);
+        const props = fields.length > 0 ? rewriteImageFields(input.type, input.props, fields, image) : input.props;
+        if (!mayHoldPodSpecs(input.type)) return fields.length > 0 ? props : undefined;
+        return rewritePodSpecs(props, { image, pullSecretName: this.pullSecretName }) as Record<string, unknown>;
+    }
+
+    /**
+     * Declares properties that hold images outside pod specs (e.g. an image a controller
+     * reads from its ConfigMap and starts at run time): the transform relocates and
+     * records them like pod images. Declare them before the objects are registered.
+     */
+    addImageFields(...fields: ImageField[]): void {
+        this.imageFields.push(...fields);
     }
 
     /** The pull secret for one namespace of the stack, or undefined when pods need none. */
