@@ -42,13 +42,15 @@ export class HelmChart extends pulumi.ComponentResource {
         const where = "path" in s ? { chart: s.path }
             : "oci" in s ? { chart: s.oci, version: s.version }
             : { chart: s.chart, version: s.version, repositoryOpts: { repo: s.repo } };
+        // The wrapper's dependsOn holds for the chart itself (children do not inherit it), so
+        // e.g. a CRDs manifest or chart is installed before the chart whose objects use them.
         this.chart = new k8s.helm.v4.Chart(name, {
             ...where,
             name: args.releaseName,
             namespace: args.namespace,
             values: args.values,
             skipCrds: args.skipCrds,
-        }, { parent: this });
+        }, { parent: this, dependsOn: opts?.dependsOn });
         this.resources = this.chart.resources;
         this.registerOutputs({ resources: this.resources });
     }
