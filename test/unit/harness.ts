@@ -96,6 +96,8 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
     } catch (e) {
         error = e as Error;
     }
+    // The stack's outputs reach the mock monitor after runInPulumiStack resolves: let that RPC land.
+    await new Promise((resolve) => setTimeout(resolve, 0));
     const monitor = (pulumi.runtime as any).getMonitor();
     // The stack resource's registered outputs arrive at the monitor as a protobuf Struct.
     const stack = monitor ? [...monitor.getRegisteredResources().values()].find((r: any) => r.urn.includes("pulumi:pulumi:Stack")) : undefined;
