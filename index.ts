@@ -14,3 +14,4 @@ export const cluster = stack.cluster;
 export const namespaces = stack.namespaces;
 export const storage = stack.storage;
 export const inferencePipeline = stack.inferencePipeline;
+export const aiAppStore = stack.aiAppStore;

@@ -12,6 +12,8 @@ export * from "./components/registry";
 export * from "./components/storage";
 export * from "./components/data";
 export * from "./components/platforms/inference-pipeline";
+export * from "./components/platforms/ai-app-store";
+export * from "./components/ingress";
 export { parseConfig, loadConfig, ConfigError, StackConfig, ConfigProblem } from "./stacks/config";
 export { composeStack, StackOutputs } from "./stacks/compose";
 export { SETTINGS } from "./stacks/settings";

@@ -5,7 +5,9 @@ import { Cluster, LOCAL_CLUSTER_DIR } from "../components/cluster";
 import type { PlatformContext } from "../components/core/context";
 import { parseExtraLabels } from "../components/core/labels";
 import { PlatformNamespace } from "../components/core/namespace";
+import { IngressNginx } from "../components/ingress";
 import { InferencePipeline, inferencePipelineArgs } from "../components/platforms/inference-pipeline";
+import { AiAppStore, aiAppStoreArgs, appStoreManifestTransform, manifestTransform } from "../components/platforms/ai-app-store";
 import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
@@ -47,6 +49,22 @@ export interface StackOutputs {
         /** Mode of each data service. */
         data: { postgresql: string; redis: string; rabbitmq: string };
     };
+    /** The AI App Store's URLs and first administrator, when `aiAppStore.enabled`. */
+    aiAppStore?: {
+        namespace: pulumi.Output<string>;
+        inferenceNamespace: pulumi.Output<string>;
+        frontendUrl: pulumi.Output<string>;
+        /** The backend (the frontend's VUE_APP_BACKEND_URL). */
+        apiUrl: pulumi.Output<string>;
+        /** Where browsers reach the bucket (MinIO's ingress host, or S3). */
+        storageUrl: pulumi.Output<string>;
+        superuserId: string;
+        /** A secret: `pulumi stack output aiAppStore --show-secrets`. */
+        superuserPassword: pulumi.Output<string>;
+        engines: string[];
+        serviceType: string;
+        mongodb: string;
+    };
 }
 
 export function composeStack(cfg: StackConfig, installTransform: InstallTransform): StackOutputs {
@@ -69,7 +87,7 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         loadBalancer: tri(cfg["cluster.loadBalancer"]),
         defaultStorageClass: tri(cfg["cluster.defaultStorageClass"]),
         storageClass: cfg["cluster.storageClass"] || undefined,
-        ingressClassName: cfg["ingress.controller"] === "present" ? cfg["ingress.className"] : undefined,
+        ingressClassName: cfg["ingress.controller"] !== "none" ? cfg["ingress.className"] : undefined,
     });
     const provider = cluster.info.provider;
 
@@ -85,6 +103,15 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
 
     const ctx: PlatformContext = { cluster: cluster.info, registry, extraLabels: parseExtraLabels(cfg["labels.extra"]) };
     const opts = { providers: { kubernetes: provider } };
+
+    if (cfg["ingress.controller"] === "install") {
+        new IngressNginx("ingress-nginx", {
+            className: cfg["ingress.className"],
+            namespace: cfg["ingress.nginx.namespace"],
+            chartVersion: cfg["ingress.nginx.chartVersion"],
+            chartMirror: cfg["registry.chartMirror"] || undefined,
+        }, ctx, opts);
+    }
 
     let store: ObjectStore | undefined;
     if (cfg["storage.kind"] === "minio") {
@@ -111,6 +138,14 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         pipeline = new InferencePipeline("inference", inferencePipelineArgs(cfg), ctx, opts);
     }
 
+    let appStore: AiAppStore | undefined;
+    if (cfg["aiAppStore.enabled"] && store) {
+        const args = aiAppStoreArgs(cfg, store);
+        // What the App Store changes in the upstream manifests it installs, installed like the registry's.
+        installTransform(manifestTransform(appStoreManifestTransform(args, ctx)));
+        appStore = new AiAppStore("appstore", args, ctx, opts);
+    }
+
     const namespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace).map((ns) => ns.name);
     return {
         images: registry.images(constructed.map((r) => r.urn)),
@@ -131,6 +166,18 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
             scaledObject: pipeline.names.scaling.scaledObject,
             keda: pipeline.keda ? "chart" : "present",
             data: { postgresql: pipeline.data.postgresql.mode, redis: pipeline.data.redis.mode, rabbitmq: pipeline.data.rabbitmq.mode },
+        },
+        aiAppStore: appStore && {
+            namespace: appStore.namespace.name,
+            inferenceNamespace: appStore.inferenceNamespace.name,
+            frontendUrl: appStore.frontendUrl,
+            apiUrl: appStore.apiUrl,
+            storageUrl: appStore.storageUrl,
+            superuserId: appStore.superuserId,
+            superuserPassword: appStore.superuserPassword,
+            engines: appStore.engines,
+            serviceType: appStore.serviceType,
+            mongodb: appStore.mongodb.mode,
         },
     };
 }

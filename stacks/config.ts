@@ -12,6 +12,9 @@ import { isPinnedImage } from "../components/core/images";
 import { connectionStringForm, DataMode, isConnectionString } from "../components/data/connection";
 import { DATA_SERVICES, DataServiceName, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
 import { pipelineSettingsProblems } from "../components/platforms/inference-pipeline/config";
+import { isPemCertificate } from "../components/platforms/ai-app-store/config";
+import { EMISSARY, KNATIVE, knativeTooOld } from "../components/platforms/ai-app-store/versions";
+import { compareVersions } from "../components/cluster/types";
 
 type ValueOf<S> =
     S extends { secret: true } ? pulumi.Output<string> | undefined :
@@ -235,7 +238,7 @@ const RULES: Rule[] = [
         for (const [key, what] of needsIngress) {
             if (v[key] === true && v["ingress.controller"] === "none") {
                 problem("ingress.controller", `${what} (${key}) needs an ingress controller, but none is enabled or declared present`,
-                    "pulumi config set ingress.controller present (when the cluster runs one serving ingress.className)");
+                    "pulumi config set ingress.controller install (the pinned ingress-nginx chart), or present (when the cluster runs one serving ingress.className)");
             }
         }
         if (v["aiAppStore.enabled"] === true && v["storage.kind"] === "none") {
@@ -364,6 +367,173 @@ RULES.push((v, problem) => {
     }
 });
 // ---- end inferencePipeline.* ----
+
+// ---- ingress.nginx.* and aiAppStore.* (components/ingress, components/platforms/ai-app-store): formats and rules ----
+const exactVersion = (example: string) => ({ schema: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact version like ${example}`), example });
+const namespaceName = (example: string) => ({ schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example });
+const hostName = (example: string) => ({ schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example });
+const httpUrl = (example: string) => ({ schema: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "must be an http(s) URL like https://app.clear.ml"), example });
+const taggedImage = (example: string) => ({
+    schema: z.string().refine((v) => isPinnedImage(v) && !v.includes("@"), "must be an image with a pinned tag (repository:tag; the chart takes a tag, not a digest)"), example,
+});
+Object.assign(FORMATS, {
+    "ingress.nginx.chartVersion": exactVersion("4.12.1"),
+    "ingress.nginx.namespace": namespaceName("ingress-nginx"),
+    "aiAppStore.namespace": namespaceName("ai-appstore"),
+    "aiAppStore.inferenceNamespace": namespaceName("inference-engine"),
+    "aiAppStore.webHost": hostName("web.appstore.example.com"),
+    "aiAppStore.apiHost": hostName("api.appstore.example.com"),
+    "aiAppStore.tls.secretName": { schema: optional(dnsName, "must be a Kubernetes object name"), example: "ai-appstore-tls" },
+    "aiAppStore.tls.clusterIssuer": { schema: optional(dnsName, "must be a Kubernetes object name"), example: "letsencrypt" },
+    "aiAppStore.corsOrigins": {
+        schema: z.array(z.string().regex(/^https?:\/\/[a-z0-9]([-a-z0-9.]*[a-z0-9])?(:\d{1,5})?$/, "each entry must be an origin like https://web.appstore.example.com (scheme, host and optional port; no path)")),
+        example: `'["https://web.appstore.example.com"]'`,
+    },
+    "aiAppStore.maxUploadSizeGb": { schema: count(1, "must be at least 1"), example: "10" },
+    "aiAppStore.superuser.id": { schema: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, "must be 1-64 letters, digits, '.', '_' or '-'"), example: "admin" },
+    "aiAppStore.clearml.webHost": httpUrl("https://app.clear.ml"),
+    "aiAppStore.clearml.apiHost": httpUrl("https://api.clear.ml"),
+    "aiAppStore.clearml.filesHost": httpUrl("https://files.clear.ml"),
+    "aiAppStore.backend.image": { schema: pinnedOrEmpty, example: "registry.example.com/ai-appstore/aas-backend:1.1.0" },
+    "aiAppStore.frontend.image": { schema: pinnedOrEmpty, example: "registry.example.com/ai-appstore/aas-frontend:1.1.0" },
+    "aiAppStore.backend.replicas": { schema: count(1, "must be at least 1"), example: "1" },
+    "aiAppStore.frontend.replicas": { schema: count(1, "must be at least 1"), example: "1" },
+    "aiAppStore.emissary.namespace": namespaceName("emissary"),
+    "aiAppStore.emissary.chartVersion": exactVersion(EMISSARY.chartVersion),
+    "aiAppStore.emissary.image": taggedImage(EMISSARY.image),
+    "aiAppStore.emissary.agentImage": taggedImage(EMISSARY.agentImage),
+    "aiAppStore.knative.version": exactVersion(KNATIVE.version),
+    "aiAppStore.knative.kourierVersion": exactVersion(KNATIVE.kourierVersion),
+    "aiAppStore.knative.domain": { schema: optional(dnsName, "must be a DNS domain (lowercase letters, digits, '-' and '.')"), example: "knative.example.com" },
+    "aiAppStore.mongodb.hostPath": { schema: z.string().regex(/^\/[A-Za-z0-9._\/-]*[A-Za-z0-9._-]$/, "must be an absolute path other than /"), example: "/bitnami/mongodb" },
+} satisfies Partial<Record<SettingKey, { schema: z.ZodType; example: string }>>);
+
+RULES.push((v, problem) => {
+    const controller = v["ingress.controller"];
+    if (controller !== "install") {
+        for (const k of changedUnder(v, "ingress.nginx.")) {
+            problem(k, `applies only when ingress.controller is install, but it is ${controller}, so it would be ignored`,
+                `pulumi config set ingress.controller install (or pulumi config rm ${k})`);
+        }
+    } else if (v["registry.mode"] === "mirror" && !isSet(v["registry.chartMirror"])) {
+        problem("registry.chartMirror", "is required when registry.mode is mirror and ingress.controller is install: the air-gapped cluster cannot reach the ingress-nginx chart repository",
+            setCmd("registry.chartMirror", "oci://registry.corp:5000/charts"));
+    }
+});
+
+RULES.push((v, problem) => {
+    const p = "aiAppStore.";
+    if (v["aiAppStore.enabled"] !== true) {
+        for (const k of changedUnder(v, p).filter((k) => k !== "aiAppStore.enabled")) {
+            problem(k, "is set but aiAppStore.enabled is false, so it would be ignored",
+                `pulumi config set aiAppStore.enabled true (or pulumi config rm ${k})`);
+        }
+        return;
+    }
+    const required: [SettingKey, string, string][] = [
+        ["aiAppStore.webHost", "the host name the frontend's Ingress serves", "web.appstore.example.com"],
+        ["aiAppStore.apiHost", "the host name the backend's (API) Ingress serves", "api.appstore.example.com"],
+        ["aiAppStore.backend.image", "the pinned aas-backend image you built (build-images.sh) and pushed; there is no public one", "registry.example.com/ai-appstore/aas-backend:1.1.0"],
+        ["aiAppStore.frontend.image", "the pinned aas-frontend image you built (build-images.sh) and pushed; there is no public one", "registry.example.com/ai-appstore/aas-frontend:1.1.0"],
+    ];
+    for (const [key, what, example] of required) {
+        if (!isSet(v[key])) problem(key, `is required when aiAppStore.enabled is true: ${what}`, setCmd(key, example));
+    }
+    if (isSet(v["aiAppStore.webHost"]) && v["aiAppStore.webHost"] === v["aiAppStore.apiHost"]) {
+        problem("aiAppStore.apiHost", `must differ from aiAppStore.webHost (${v["aiAppStore.webHost"]}): the frontend and the backend are each served at the root of their own host`,
+            setCmd("aiAppStore.apiHost", `api.${v["aiAppStore.webHost"]}`));
+    }
+    if (v["storage.kind"] === "minio" && !isSet(v["storage.minio.ingressHost"])) {
+        problem("storage.minio.ingressHost", "is required when aiAppStore.enabled is true and storage.kind is minio: browsers download the App Store's files from presigned URLs on this host",
+            setCmd("storage.minio.ingressHost", "storage.appstore.example.com"));
+    }
+
+    // Engines.
+    const engines = v["aiAppStore.engines"] as string;
+    const has = (e: string) => engines === e || engines === "both";
+    const version = v["cluster.kubernetesVersion"] as string;
+    if (has("knative") && isSet(version) && compareVersions(version, KNATIVE.minKubernetes) < 0) {
+        problem("aiAppStore.engines", knativeTooOld(version), "pulumi config set aiAppStore.engines emissary");
+    }
+    const serviceType = v["aiAppStore.serviceType"] as string;
+    if (serviceType !== "auto" && !has(serviceType)) {
+        problem("aiAppStore.serviceType", `is ${serviceType} but aiAppStore.engines is ${engines}: the backend can only create services on an installed engine`,
+            `pulumi config set aiAppStore.serviceType auto (or pulumi config set aiAppStore.engines both)`);
+    }
+    const mirror = v["registry.mode"] === "mirror";
+    const engineSettings = [
+        { engine: "emissary", title: "Emissary", install: v["aiAppStore.emissary.install"] === true, installOnly: ["chartVersion", "image", "agentImage", "crdsManifest"] },
+        { engine: "knative", title: "Knative", install: v["aiAppStore.knative.install"] === true, installOnly: ["version", "kourierVersion", "manifests", "domain"] },
+    ];
+    for (const e of engineSettings) {
+        const changed = changedUnder(v, `aiAppStore.${e.engine}.`);
+        if (!has(e.engine)) {
+            for (const k of changed) {
+                problem(k, `is ${e.title === "Emissary" ? "an" : "a"} ${e.title} setting but aiAppStore.engines is ${engines}, so it would be ignored`,
+                    `pulumi config set aiAppStore.engines both (or pulumi config rm ${k})`);
+            }
+            continue;
+        }
+        if (!e.install) {
+            for (const k of changed.filter((k) => e.installOnly.includes(k.slice(`aiAppStore.${e.engine}.`.length)))) {
+                problem(k, `is set but aiAppStore.${e.engine}.install is false (${e.title} declared present), so it would be ignored`,
+                    `pulumi config set aiAppStore.${e.engine}.install true (or pulumi config rm ${k})`);
+            }
+        }
+    }
+    if (has("emissary") && v["aiAppStore.emissary.install"] === true && mirror) {
+        if (!isSet(v["registry.chartMirror"])) {
+            problem("registry.chartMirror", "is required when registry.mode is mirror and aiAppStore.emissary.install is true: the air-gapped cluster cannot reach the Emissary chart repository",
+                setCmd("registry.chartMirror", "oci://registry.corp:5000/charts"));
+        }
+        if (!isSet(v["aiAppStore.emissary.crdsManifest"])) {
+            problem("aiAppStore.emissary.crdsManifest", "is required when registry.mode is mirror and aiAppStore.emissary.install is true: the default is a public URL (app.getambassador.io)",
+                setCmd("aiAppStore.emissary.crdsManifest", "/srv/mirror/emissary/3.4.0/emissary-crds.yaml"));
+        }
+    }
+    if (has("knative") && v["aiAppStore.knative.install"] === true && mirror && !isSet(v["aiAppStore.knative.manifests"])) {
+        problem("aiAppStore.knative.manifests", "is required when registry.mode is mirror and aiAppStore.knative.install is true: the default is a public URL (github.com releases)",
+            setCmd("aiAppStore.knative.manifests", "/srv/mirror/knative"));
+    }
+
+    // Backend settings.
+    const tls = isSet(v["aiAppStore.tls.secretName"]) || isSet(v["aiAppStore.tls.clusterIssuer"]);
+    if (v["aiAppStore.secureCookies"] === "true" && !tls) {
+        problem("aiAppStore.secureCookies", "is true but the hosts are served over http (no aiAppStore.tls.secretName or aiAppStore.tls.clusterIssuer): browsers drop Secure cookies there",
+            "pulumi config set aiAppStore.secureCookies auto (or pulumi config set aiAppStore.tls.secretName ai-appstore-tls)");
+    }
+    if (isSet(v["aiAppStore.clearml.accessKey"]) !== isSet(v["aiAppStore.clearml.secretKey"])) {
+        const missing = isSet(v["aiAppStore.clearml.accessKey"]) ? "aiAppStore.clearml.secretKey" : "aiAppStore.clearml.accessKey";
+        problem(missing, "ClearML's access key and secret key go together", setCmd(missing, "<value>", true));
+    }
+    const ca = v["aiAppStore.clearml.caCertFile"];
+    if (typeof ca === "string" && ca !== "") {
+        const file = expandHome(ca);
+        if (!fs.existsSync(file)) {
+            problem("aiAppStore.clearml.caCertFile", `file ${ca} does not exist`, setCmd("aiAppStore.clearml.caCertFile", "~/clearml-ca.pem"));
+        } else if (!isPemCertificate(fs.readFileSync(file, "utf8"))) {
+            problem("aiAppStore.clearml.caCertFile", `file ${ca} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`, setCmd("aiAppStore.clearml.caCertFile", "~/clearml-ca.pem"));
+        }
+    }
+
+    // Namespaces: each is created once (engines that are installed create theirs).
+    const taken: [string, unknown][] = [];
+    if (v["storage.kind"] === "minio") taken.push(["storage.minio.namespace", v["storage.minio.namespace"]]);
+    if (v["storage.kind"] === "s3") taken.push(["storage.s3.credentialsNamespace", v["storage.s3.credentialsNamespace"]]);
+    if (v["inferencePipeline.enabled"] === true) taken.push(["inferencePipeline.namespace", v["inferencePipeline.namespace"]]);
+    if (v["ingress.controller"] === "install") taken.push(["ingress.nginx.namespace", v["ingress.nginx.namespace"]]);
+    const own: [SettingKey, unknown][] = [["aiAppStore.namespace", v["aiAppStore.namespace"]], ["aiAppStore.inferenceNamespace", v["aiAppStore.inferenceNamespace"]]];
+    if (has("emissary") && v["aiAppStore.emissary.install"] === true) {
+        own.push(["aiAppStore.emissary.namespace", v["aiAppStore.emissary.namespace"]]);
+        taken.push(["Emissary's CRDs manifest", EMISSARY.apiextNamespace]);
+    }
+    if (has("knative") && v["aiAppStore.knative.install"] === true) taken.push(["Knative's manifests", KNATIVE.servingNamespace], ["Knative's manifests", KNATIVE.kourierNamespace]);
+    own.forEach(([key, value], i) => {
+        const clash = [...own.slice(0, i), ...taken].find(([, other]) => other === value);
+        if (clash) problem(key, `must differ from ${clash[0]} (${value}): each creates its namespace`, setCmd(key, String(SETTINGS[key].default)));
+    });
+});
+// ---- end aiAppStore.* ----
 
 export function expandHome(p: string): string {
     return p.startsWith("~/") ? path.join(process.env.HOME ?? "", p.slice(2)) : p;

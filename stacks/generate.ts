@@ -67,6 +67,12 @@ ${rows.join("\n")}
 - \`cluster.context\` and \`cluster.inCluster\` apply to \`cluster.kind=existing\` only; \`cluster.inCluster\` excludes
   \`cluster.kubeconfig\` and \`cluster.context\`; an \`existing\` kubeconfig file must exist.
 - Platforms that serve HTTP (\`inferencePipeline.enabled\`, \`aiAppStore.enabled\`) and \`storage.minio.ingressHost\`
-  need \`ingress.controller=present\`; the AI App Store needs object storage.
+  need \`ingress.controller=present\` or \`install\`; the AI App Store needs object storage (with MinIO, its ingress host).
+- \`ingress.nginx.*\` applies to \`ingress.controller=install\` only; in mirror mode it needs \`registry.chartMirror\`.
+- \`aiAppStore.*\` settings are refused while the App Store is off; hosts and both app images are required; the settings
+  of an engine not in \`aiAppStore.engines\` (and the install settings of an engine declared present) are refused;
+  Knative is refused on a known Kubernetes older than 1.23; in mirror mode an installed Emissary needs
+  \`registry.chartMirror\` and \`aiAppStore.emissary.crdsManifest\`, an installed Knative \`aiAppStore.knative.manifests\`
+  (see docs/platforms/ai-app-store.md).
 `;
 }

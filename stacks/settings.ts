@@ -32,7 +32,7 @@ export const CLUSTER_KINDS = ["local", "existing"] as const;
 export const TRI_STATE = ["auto", "true", "false"] as const;
 export const REGISTRY_MODES = ["public", "mirror"] as const;
 export const STORAGE_KINDS = ["minio", "s3", "none"] as const;
-export const INGRESS_CONTROLLERS = ["none", "present"] as const;
+export const INGRESS_CONTROLLERS = ["none", "present", "install"] as const;
 export const DATA_MODES = ["embedded", "chart", "external"] as const;
 
 /** The data services and the key of the connection secret each takes in `external` mode. */
@@ -76,8 +76,10 @@ export const SETTINGS = {
     "cluster.storageClass": str("", "StorageClass for the stack's PersistentVolumeClaims; empty means the cluster's default."),
 
     "ingress.controller": choice(INGRESS_CONTROLLERS, "none",
-        "Ingress controller: `present` (the cluster already runs one serving ingress.className) or `none`."),
+        "Ingress controller: `present` (the cluster already runs one serving ingress.className), `install` (the stack installs the pinned ingress-nginx chart, IngressClass ingress.className) or `none`."),
     "ingress.className": str("nginx", "IngressClass of the stack's Ingresses."),
+    "ingress.nginx.chartVersion": str("4.12.1", "Version of the ingress-nginx chart (https://kubernetes.github.io/ingress-nginx, or registry.chartMirror; controller v1.12.1) when ingress.controller is `install`."),
+    "ingress.nginx.namespace": str("ingress-nginx", "Namespace the ingress-nginx controller is installed in when ingress.controller is `install`."),
 
     "registry.mode": choice(REGISTRY_MODES, "public",
         "`public`: images are pulled from their public registries. `mirror`: every image the stack deploys, chart-rendered ones included, is relocated to registry.mirror.host."),
@@ -181,7 +183,46 @@ export const SETTINGS = {
     "inferencePipeline.keda.install": bool(true, "`true`: install KEDA from its pinned chart (kedacore/keda) in inferencePipeline.keda.namespace, CRDs first. `false`: KEDA is already present in the cluster (its CRDs and operator)."),
     "inferencePipeline.keda.chartVersion": str("2.14.1", "Version of the kedacore/keda chart (https://kedacore.github.io/charts, or registry.chartMirror) when inferencePipeline.keda.install is true."),
     "inferencePipeline.keda.namespace": str("keda", "Namespace KEDA runs in (installed there, or already present); its operator may reach an in-namespace RabbitMQ to read the queue length."),
-    "aiAppStore.enabled": bool(false, "Deploy the AI App Store (needs an ingress controller and object storage)."),
+    "aiAppStore.enabled": bool(false, "Deploy the AI App Store (needs an ingress controller and object storage); see docs/platforms/ai-app-store.md. Its MongoDB comes from data.mongodb.*, its bucket is storage.bucket."),
+    // aiAppStore.* (components/platforms/ai-app-store; defaults mirror its versions.ts)
+    "aiAppStore.namespace": str("ai-appstore", "Namespace of the App Store's backend, frontend and (embedded or chart) MongoDB."),
+    "aiAppStore.inferenceNamespace": str("inference-engine", "Namespace the backend creates users' inference services in (PROD_IE_NAMESPACE)."),
+    "aiAppStore.webHost": str("", "Host name of the frontend's Ingress, e.g. `web.appstore.example.com`. Required when the App Store is enabled."),
+    "aiAppStore.apiHost": str("", "Host name of the backend's (API) Ingress, e.g. `api.appstore.example.com`; the frontend's VUE_APP_BACKEND_URL is derived from it. Required when the App Store is enabled."),
+    "aiAppStore.tls.secretName": str("", "`kubernetes.io/tls` Secret in the App Store's namespace for the web and API hosts; setting it (or tls.clusterIssuer) turns the URLs to https. Empty with tls.clusterIssuer set means `ai-appstore-tls`."),
+    "aiAppStore.tls.clusterIssuer": str("", "cert-manager ClusterIssuer that issues the web and API certificate (annotation `cert-manager.io/cluster-issuer`); empty for none."),
+    "aiAppStore.corsOrigins": list("Origins the backend accepts cross-origin requests from (PROD_FRONTEND_HOST, a JSON array), e.g. `[\"https://web.appstore.example.com\"]`; empty means the frontend's own URL."),
+    "aiAppStore.secureCookies": choice(TRI_STATE, "auto", "Mark the backend's cookies Secure (PROD_SECURE_COOKIES). `auto`: when the hosts are served over https (aiAppStore.tls.*)."),
+    "aiAppStore.maxUploadSizeGb": int(10, "Largest model upload in GB (PROD_MAX_UPLOAD_SIZE_GB); also the API Ingress' proxy-body-size and the size of the backend's /tmp."),
+    "aiAppStore.jwtAlgorithm": choice(["HS256", "HS384", "HS512"] as const, "HS256", "Algorithm the backend signs its JWTs with (PROD_ALGORITHM)."),
+    "aiAppStore.jwtSecret": secret("Key the backend signs its JWTs with (PROD_SECRET_KEY); empty means generated (64 characters)."),
+    "aiAppStore.superuser.id": str("admin", "User name of the first administrator the backend creates (PROD_FIRST_SUPERUSER_ID)."),
+    "aiAppStore.superuser.password": secret("Password of the first administrator (PROD_FIRST_SUPERUSER_PASSWORD); empty means generated (stack output aiAppStore.superuserPassword, a secret)."),
+    "aiAppStore.clearml.webHost": str("https://app.clear.ml", "ClearML web server URL (CLEARML_WEB_HOST)."),
+    "aiAppStore.clearml.apiHost": str("https://api.clear.ml", "ClearML API server URL (CLEARML_API_HOST)."),
+    "aiAppStore.clearml.filesHost": str("https://files.clear.ml", "ClearML file server URL (CLEARML_FILES_HOST)."),
+    "aiAppStore.clearml.accessKey": secret("ClearML API access key (CLEARML_API_ACCESS_KEY); empty for none. Goes with aiAppStore.clearml.secretKey."),
+    "aiAppStore.clearml.secretKey": secret("ClearML API secret key (CLEARML_API_SECRET_KEY and the guide's CLEARML_API_SECRET); empty for none."),
+    "aiAppStore.clearml.caCertFile": str("", "PEM file of the CA that signed a self-hosted ClearML's certificate, read when the program runs and added to the backend's CA bundle; empty for none."),
+    "aiAppStore.backend.image": str("", "The aas-backend image, pinned (never latest): built from the appstore-ai repository (`build-images.sh <version>`) and pushed to your registry, e.g. `registry.example.com/ai-appstore/aas-backend:1.1.0`. Required when the App Store is enabled: there is no public image."),
+    "aiAppStore.backend.replicas": int(1, "Replicas of the backend."),
+    "aiAppStore.frontend.image": str("", "The aas-frontend image, pinned (never latest), built like the backend's, e.g. `registry.example.com/ai-appstore/aas-frontend:1.1.0`. Required when the App Store is enabled."),
+    "aiAppStore.frontend.replicas": int(1, "Replicas of the frontend."),
+    "aiAppStore.engines": choice(["emissary", "knative", "both"] as const, "emissary", "Inference engines the App Store serves users' models with: `emissary` (Deployments behind Emissary Mappings), `knative` (Knative Serving with Kourier; Kubernetes 1.23+, scales to zero) or `both`. The backend's RBAC covers only these."),
+    "aiAppStore.serviceType": choice(["auto", "emissary", "knative"] as const, "auto", "Engine the backend creates inference services with (PROD_IE_SERVICE_TYPE). `auto`: the only engine, Emissary when both are installed."),
+    "aiAppStore.protocol": choice(["http", "https"] as const, "http", "Default protocol of inference service URLs (PROD_IE_DEFAULT_PROTOCOL): `https` when the engine's gateway has certificates."),
+    "aiAppStore.emissary.install": bool(true, "`true`: install Emissary (its CRDs manifest, then the pinned emissary-ingress chart). `false`: Emissary and its CRDs are present in aiAppStore.emissary.namespace."),
+    "aiAppStore.emissary.namespace": str("emissary", "Namespace of Emissary (created when installed); the backend's Listener and Host go there."),
+    "aiAppStore.emissary.chartVersion": str("8.4.0", "Version of the emissary-ingress chart (https://app.getambassador.io, or registry.chartMirror); 8.4.0 is Emissary 3.4.0."),
+    "aiAppStore.emissary.image": str("docker.io/emissaryingress/emissary:3.4.0", "Emissary image, pinned; its tag also selects the CRDs manifest and the apiext conversion webhook it runs."),
+    "aiAppStore.emissary.agentImage": str("docker.io/ambassador/ambassador-agent:1.0.3", "Ambassador agent image of the emissary-ingress chart, pinned."),
+    "aiAppStore.emissary.crdsManifest": str("", "Path or URL of Emissary's CRDs manifest (emissary-crds.yaml), installed before the chart; empty means https://app.getambassador.io/yaml/emissary/<image tag>/emissary-crds.yaml. Required in mirror mode (an air gap reaches no public URL)."),
+    "aiAppStore.knative.install": bool(true, "`true`: install Knative Serving and Kourier from their release manifests. `false`: both are present (knative-serving, kourier-system)."),
+    "aiAppStore.knative.version": str("1.8.3", "Knative Serving release whose manifests (serving-crds.yaml, serving-core.yaml) are installed."),
+    "aiAppStore.knative.kourierVersion": str("1.8.1", "net-kourier release whose kourier.yaml is installed."),
+    "aiAppStore.knative.manifests": str("", "Directory or URL prefix holding serving-crds.yaml, serving-core.yaml and kourier.yaml of those releases; empty means their GitHub release downloads. Required in mirror mode."),
+    "aiAppStore.knative.domain": str("", "DNS domain of Knative services (`config-domain`), e.g. `knative.example.com`; empty keeps Knative's default (`svc.cluster.local`: cluster-local URLs only)."),
+    "aiAppStore.mongodb.hostPath": str("/bitnami/mongodb", "Node directory of the hostPath PersistentVolume (and StorageClass `aas-mongodb`) created for MongoDB when the cluster has no dynamic provisioner (cluster.defaultStorageClass false)."),
     "labels.extra": list("Extra `key=value` labels put on every Kubernetes object the stack creates."),
 } satisfies Record<string, Setting>;
 

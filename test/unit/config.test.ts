@@ -69,7 +69,11 @@ export const INVALID: Case[] = [
         expect: [["mlplat:data.mongodb.mode", `must be one of embedded, chart, external; got "managed"`]] },
     { name: "pipeline without ingress controller", config: { "inferencePipeline.enabled": "true", "inferencePipeline.host": "inference.example.com", "inferencePipeline.model.image": "ml/model-server:1.0.0" },
         expect: [["mlplat:ingress.controller", "the inference pipeline (inferencePipeline.enabled) needs an ingress controller, but none is enabled or declared present"]] },
-    { name: "app store without ingress or storage", config: { "aiAppStore.enabled": "true", "storage.kind": "none" },
+    { name: "app store without ingress or storage", config: {
+        "aiAppStore.enabled": "true", "storage.kind": "none",
+        "aiAppStore.webHost": "web.appstore.example.com", "aiAppStore.apiHost": "api.appstore.example.com",
+        "aiAppStore.backend.image": "registry.example.com/aas-backend:1.1.0", "aiAppStore.frontend.image": "registry.example.com/aas-frontend:1.1.0",
+    },
         expect: [
             ["mlplat:ingress.controller", "the AI App Store (aiAppStore.enabled) needs an ingress controller, but none is enabled or declared present"],
             ["mlplat:storage.kind", "the AI App Store (aiAppStore.enabled) needs object storage"],

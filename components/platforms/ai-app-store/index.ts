@@ -1,0 +1,677 @@
+// The AI App Store (DinoHub/appstore-ai) as one component: a model zoo whose backend
+// serves users' models through an inference engine.
+//
+//   Ingress ─▶ aas-frontend (web host)            MongoDB (data component; service user only)
+//      └────▶ aas-backend (API host) ──────────▶ ObjectStore (MinIO or S3; the stack's bucket)
+//                 │ RBAC in inference-engine      ClearML (hosts and keys; optional CA bundle)
+//                 ▼
+//   users' inference services in inference-engine, served by Emissary (Listener 8080, Host *)
+//   and/or Knative Serving with Kourier
+//
+// What the guide's ten `helm install` commands and hand-edited values files did; see
+// docs/platforms/ai-app-store.md for the mapping of each step.
+import { createHash } from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import * as random from "@pulumi/random";
+import { compareVersions } from "../../cluster/types";
+import { HelmChart, resolveChartSource } from "../../core/chart";
+import type { PlatformContext } from "../../core/context";
+import { imageTag, parseImage } from "../../core/images";
+import { selectorLabels, standardLabels } from "../../core/labels";
+import { PlatformNamespace } from "../../core/namespace";
+import { keyRef, secretFromOutputs } from "../../core/secrets";
+import { container, httpProbe, podSpec, SecretKeyRef } from "../../core/workload";
+import { CONNECTIONS, DataConnection, DataService, DataServiceArgs } from "../../data";
+import { DATA_SERVICES } from "../../../stacks/settings";
+import { CREDENTIAL_KEYS, ObjectStore } from "../../storage/types";
+import { ManifestTransformArgs } from "./transform";
+import { APP, BackendEnvName, EMISSARY, KNATIVE, KNATIVE_IMAGE_FIELDS, knativeTooOld } from "./versions";
+
+export * from "./versions";
+export * from "./transform";
+export { aiAppStoreArgs } from "./config";
+
+/** An inference engine the backend serves users' models with. */
+export type AppStoreEngine = "emissary" | "knative";
+
+/** Emissary: installed by the App Store (CRDs manifest, then the chart) or already present. */
+export type EmissaryArgs =
+    | {
+        install: true;
+        /** Namespace created for Emissary; default `emissary`. */
+        namespace?: string;
+        /** Exact emissary-ingress chart version; default `EMISSARY.chartVersion` (8.4.0). */
+        chartVersion?: string;
+        /** OCI registry mirroring charts (`registry.chartMirror`): the chart is pulled from `<mirror>/emissary-ingress`. */
+        chartMirror?: string;
+        /** Emissary image `repository:tag`; default `EMISSARY.image`. Its tag selects the CRDs manifest. */
+        image?: string;
+        /** Ambassador agent image `repository:tag`; default `EMISSARY.agentImage`. */
+        agentImage?: string;
+        /** Path or URL of emissary-crds.yaml; default the upstream manifest of the image's version. */
+        crdsManifest?: string;
+    }
+    | {
+        /** Emissary and its CRDs already run in `namespace`. */
+        install: false;
+        namespace?: string;
+    };
+
+/** Knative Serving with Kourier: installed from the release manifests or already present. */
+export type KnativeArgs =
+    | {
+        install: true;
+        /** Knative Serving release; default `KNATIVE.version` (1.8.3). */
+        version?: string;
+        /** net-kourier release; default `KNATIVE.kourierVersion` (1.8.1). */
+        kourierVersion?: string;
+        /** Directory or URL prefix with serving-crds.yaml, serving-core.yaml and kourier.yaml; default the GitHub releases. */
+        manifests?: string;
+        /** Domain of Knative services (`config-domain`); default Knative's (`svc.cluster.local`). */
+        domain?: string;
+    }
+    | { install: false };
+
+export interface AiAppStoreArgs {
+    /** Namespace of the backend, frontend and in-namespace MongoDB; default `ai-appstore`. */
+    namespace?: string;
+    /** Namespace of users' inference services (PROD_IE_NAMESPACE); default `inference-engine`. */
+    inferenceNamespace?: string;
+    /** Host of the frontend. */
+    webHost: string;
+    /** Host of the backend; the frontend's VUE_APP_BACKEND_URL is derived from it. */
+    apiHost: string;
+    /**
+     * TLS of the Ingress. `secretName`: a `kubernetes.io/tls` Secret in the namespace;
+     * `clusterIssuer`: cert-manager issues it (into `secretName`, default `ai-appstore-tls`).
+     * Either makes the URLs https.
+     */
+    tls?: { secretName?: string; clusterIssuer?: string };
+    /** CORS origins of the backend (PROD_FRONTEND_HOST); default the frontend's URL. */
+    corsOrigins?: string[];
+    /** PROD_SECURE_COOKIES; default true with TLS. */
+    secureCookies?: boolean;
+    /** Largest upload in GB (PROD_MAX_UPLOAD_SIZE_GB, the API's proxy-body-size, the backend's /tmp); default 10. */
+    maxUploadSizeGb?: number;
+    /** JWT signing (PROD_ALGORITHM, PROD_SECRET_KEY); the key is generated when not given. */
+    jwt?: { algorithm?: "HS256" | "HS384" | "HS512"; secret?: pulumi.Input<string> };
+    /** The first administrator (PROD_FIRST_SUPERUSER_ID/PASSWORD); id default `admin`, password generated when not given. */
+    superuser?: { id?: string; password?: pulumi.Input<string> };
+    /** ClearML (CLEARML_*): hosts default to the hosted ClearML; keys optional; `caCert` (PEM) joins the backend's CA bundle. */
+    clearml?: {
+        webHost?: string;
+        apiHost?: string;
+        filesHost?: string;
+        accessKey?: pulumi.Input<string>;
+        secretKey?: pulumi.Input<string>;
+        caCert?: string;
+    };
+    /** The aas-backend image (pinned) and replicas. */
+    backend: { image: string; replicas?: number };
+    /** The aas-frontend image (pinned) and replicas. */
+    frontend: { image: string; replicas?: number };
+    /** The inference engines; at least one. */
+    engines: { emissary?: EmissaryArgs; knative?: KnativeArgs };
+    /** PROD_IE_SERVICE_TYPE; default the only engine, Emissary when both. */
+    serviceType?: AppStoreEngine;
+    /** PROD_IE_DEFAULT_PROTOCOL; default `http`. */
+    protocol?: "http" | "https";
+    /** MongoDB: created in the App Store's namespace from these settings, or an existing connection. */
+    mongodb: DataServiceArgs<"mongodb"> | DataConnection<"mongodb">;
+    /** Node directory of the hostPath PersistentVolume made for MongoDB without a dynamic provisioner; default `/bitnami/mongodb`. */
+    mongodbHostPath?: string;
+    /** The object storage (MinIO or S3) holding the App Store's bucket. */
+    storage: ObjectStore;
+}
+
+/** An engine's namespace, where the backend may read the gateway's Service. */
+interface EngineNamespace {
+    ns: pulumi.Input<string>;
+    /** The name as a plain string, for resource names. */
+    plain: string;
+    /** What the Role there waits for (the engine's install). */
+    ready: pulumi.Resource[];
+}
+
+const ALL_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
+const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
+const isConnection = (d: DataServiceArgs<"mongodb"> | DataConnection<"mongodb">): d is DataConnection<"mongodb"> =>
+    typeof (d as DataConnection<"mongodb">).secretIn === "function";
+
+/** `repository:tag` of a pinned image, for chart values. */
+export function splitImage(image: string): { repository: string; tag: string } {
+    const { reference } = parseImage(image);
+    const tag = imageTag(image);
+    if (!reference.startsWith(":") || reference.includes("@")) throw new Error(`image ${image} must be repository:tag (chart values take a tag)`);
+    return { repository: image.slice(0, image.length - reference.length), tag };
+}
+
+/** The engines installed, and which one the backend creates services with. */
+export function appStoreEngines(args: Pick<AiAppStoreArgs, "engines" | "serviceType">): { engines: AppStoreEngine[]; serviceType: AppStoreEngine } {
+    const engines = (["emissary", "knative"] as const).filter((e) => args.engines[e]);
+    if (engines.length === 0) throw new Error("AiAppStore: no inference engine: give engines.emissary and/or engines.knative");
+    const serviceType = args.serviceType ?? engines[0];
+    if (!engines.includes(serviceType)) throw new Error(`AiAppStore: serviceType ${serviceType} is not among the engines (${engines.join(", ")})`);
+    return { engines, serviceType };
+}
+
+/** Every namespace the App Store creates, with the `app.kubernetes.io/part-of` it gives it. */
+interface NamespaceSpec {
+    /** Suffix of the Pulumi name, and the key the component finds it by. */
+    key: string;
+    name: string;
+    partOf: string;
+    /** An upstream manifest the App Store installs declares this Namespace too. */
+    fromManifest?: boolean;
+}
+
+function namespacesOf(args: AiAppStoreArgs): NamespaceSpec[] {
+    const out: NamespaceSpec[] = [
+        { key: "ns", name: args.namespace ?? APP.namespace, partOf: APP.partOf },
+        { key: "inference-ns", name: args.inferenceNamespace ?? APP.inferenceNamespace, partOf: APP.partOf },
+    ];
+    const e = args.engines.emissary;
+    if (e?.install) {
+        out.push({ key: "emissary-system-ns", name: EMISSARY.apiextNamespace, partOf: "emissary", fromManifest: true });
+        out.push({ key: "emissary-ns", name: e.namespace ?? EMISSARY.namespace, partOf: "emissary" });
+    }
+    if (args.engines.knative?.install) {
+        out.push({ key: "knative-serving-ns", name: KNATIVE.servingNamespace, partOf: "knative", fromManifest: true });
+        out.push({ key: "kourier-system-ns", name: KNATIVE.kourierNamespace, partOf: "knative", fromManifest: true });
+    }
+    return out;
+}
+
+/**
+ * The transform the stack installs before constructing the App Store (stacks/compose.ts):
+ * it aligns the Namespace objects of the upstream manifests with the namespaces the App
+ * Store creates (`emissary-system`, `knative-serving`, `kourier-system`) and configures
+ * Knative (Kourier as ingress class, the domain, a NodePort gateway without LoadBalancers).
+ */
+export function appStoreManifestTransform(args: AiAppStoreArgs, ctx: PlatformContext): ManifestTransformArgs {
+    const namespaces: Record<string, Record<string, string>> = {};
+    for (const ns of namespacesOf(args).filter((n) => n.fromManifest)) {
+        namespaces[ns.name] = standardLabels({ name: ns.name, partOf: ns.partOf }, ctx.extraLabels);
+    }
+    const k = args.engines.knative;
+    return {
+        namespaces,
+        knative: k?.install ? { domain: k.domain || undefined, nodePortGateway: !ctx.cluster.loadBalancer } : undefined,
+    };
+}
+
+/**
+ * The AI App Store: namespaces, MongoDB, the inference engines, the backend with its RBAC
+ * and settings, the frontend, the Ingress and NetworkPolicies. Stack outputs come from
+ * its public fields.
+ */
+export class AiAppStore extends pulumi.ComponentResource {
+    readonly namespace: PlatformNamespace;
+    readonly inferenceNamespace: PlatformNamespace;
+    /** Every namespace the component created (engines' included). */
+    readonly namespaces: PlatformNamespace[] = [];
+    readonly engines: AppStoreEngine[];
+    readonly serviceType: AppStoreEngine;
+    readonly mongodb: DataConnection<"mongodb">;
+    readonly backend: k8s.apps.v1.Deployment;
+    readonly frontend: k8s.apps.v1.Deployment;
+    readonly ingress: k8s.networking.v1.Ingress;
+    /** The emissary-ingress chart, when the App Store installs Emissary. */
+    readonly emissaryChart?: HelmChart;
+    /** Emissary's CRDs manifest, installed strictly before the chart. */
+    readonly emissaryCrds?: k8s.yaml.v2.ConfigFile;
+    /** Knative Serving's CRDs and core manifests and Kourier's, in that order. */
+    readonly knative?: { crds: k8s.yaml.v2.ConfigFile; core: k8s.yaml.v2.ConfigFile; kourier: k8s.yaml.v2.ConfigFile };
+    /** `https://<webHost>` (http without TLS). */
+    readonly frontendUrl: pulumi.Output<string>;
+    /** `https://<apiHost>`: the frontend's VUE_APP_BACKEND_URL. */
+    readonly apiUrl: pulumi.Output<string>;
+    /** Where browsers reach the bucket (MinIO's ingress host, or S3). */
+    readonly storageUrl: pulumi.Output<string>;
+    readonly superuserId: string;
+    /** The first administrator's password (a secret). */
+    readonly superuserPassword: pulumi.Output<string>;
+
+    private readonly ctx: PlatformContext;
+    private readonly resourceName: string;
+
+    constructor(name: string, args: AiAppStoreArgs, ctx: PlatformContext, opts?: pulumi.ComponentResourceOptions) {
+        super("mlplat:platforms:AiAppStore", name, {}, opts);
+        this.ctx = ctx;
+        this.resourceName = name;
+        const { engines, serviceType } = appStoreEngines(args);
+        this.engines = engines;
+        this.serviceType = serviceType;
+        const version = ctx.cluster.kubernetesVersion;
+        if (args.engines.knative && version && compareVersions(version, KNATIVE.minKubernetes) < 0) throw new Error(knativeTooOld(version));
+
+        // ------------------------------------------------------------ namespaces
+        const nsByKey: Record<string, PlatformNamespace> = {};
+        for (const n of namespacesOf(args)) {
+            nsByKey[n.key] = new PlatformNamespace(`${name}-${n.key}`, { name: n.name, partOf: n.partOf }, ctx, { parent: this });
+            this.namespaces.push(nsByKey[n.key]);
+        }
+        this.namespace = nsByKey.ns;
+        this.inferenceNamespace = nsByKey["inference-ns"];
+        const nsObj = this.namespace;
+        const ns = nsObj.name;
+
+        // ------------------------------------------------------------ MongoDB
+        this.mongodb = isConnection(args.mongodb) ? args.mongodb : this.createMongo(args.mongodb, args.mongodbHostPath);
+
+        // ------------------------------------------------------------ engines
+        const engineNamespaces: EngineNamespace[] = [];
+        if (args.engines.emissary) {
+            const e = this.emissary(args.engines.emissary, nsByKey);
+            this.emissaryCrds = e.crds;
+            this.emissaryChart = e.chart;
+            engineNamespaces.push(e.gateway);
+        }
+        if (args.engines.knative) {
+            const k = this.installKnative(args.engines.knative, nsByKey);
+            this.knative = k.manifests;
+            engineNamespaces.push(k.gateway);
+        }
+
+        // ------------------------------------------------------------ backend: identity and RBAC
+        const backendLabels = this.labels("backend", APP.backend);
+        const sa = new k8s.core.v1.ServiceAccount(`${name}-backend-sa`, {
+            metadata: { name: APP.backend, namespace: ns, labels: backendLabels },
+            // The pod asks for its token itself: the backend manages inference services.
+            automountServiceAccountToken: false,
+        }, { parent: this });
+        const subject = { kind: "ServiceAccount", name: APP.backend, namespace: nsObj.plainName };
+        const rules: k8s.types.input.rbac.v1.PolicyRule[] = [
+            { apiGroups: [""], resources: ["services"], verbs: ALL_VERBS },
+            { apiGroups: ["apps"], resources: ["deployments", "deployments/status"], verbs: ALL_VERBS },
+        ];
+        if (engines.includes("emissary")) rules.push({ apiGroups: ["getambassador.io"], resources: ["mappings", "listeners"], verbs: ALL_VERBS });
+        if (engines.includes("knative")) rules.push({ apiGroups: ["serving.knative.dev"], resources: ["services"], verbs: ALL_VERBS });
+        const manager = new k8s.rbac.v1.ClusterRole(`${name}-inference-manager`, {
+            metadata: { name: `${nsObj.plainName}-inference-engine-manager`, labels: backendLabels },
+            rules,
+        }, { parent: this });
+        const rbac: pulumi.Resource[] = [new k8s.rbac.v1.RoleBinding(`${name}-inference-manager`, {
+            metadata: { name: `${APP.backend}-inference-engine-manager`, namespace: this.inferenceNamespace.name, labels: backendLabels },
+            roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: manager.metadata.name },
+            subjects: [subject],
+        }, { parent: this })];
+        // The backend reads the gateway's Service (its address) in each engine's namespace.
+        for (const e of engineNamespaces) {
+            const role = new k8s.rbac.v1.Role(`${name}-read-gateway-${e.plain}`, {
+                metadata: { name: `${nsObj.plainName}-read-gateway`, namespace: e.ns, labels: backendLabels },
+                rules: [{ apiGroups: [""], resources: ["services"], verbs: ["get"] }],
+            }, { parent: this, dependsOn: e.ready });
+            rbac.push(new k8s.rbac.v1.RoleBinding(`${name}-read-gateway-${e.plain}`, {
+                metadata: { name: `${nsObj.plainName}-read-gateway`, namespace: e.ns, labels: backendLabels },
+                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
+                subjects: [subject],
+            }, { parent: this }));
+        }
+
+        // ------------------------------------------------------------ backend: settings
+        const tlsSecret = args.tls?.secretName || (args.tls?.clusterIssuer ? APP.ingressTls : undefined);
+        const scheme = tlsSecret ? "https" : "http";
+        this.frontendUrl = pulumi.output(`${scheme}://${args.webHost}`);
+        this.apiUrl = pulumi.output(`${scheme}://${args.apiHost}`);
+        const store = args.storage;
+        this.storageUrl = store.externalUrl ?? store.url;
+        // Presigned URLs name this host instead of the in-cluster endpoint (the backend swaps them).
+        const storageApiHost = (store.externalUrl ?? store.url).apply((u) => u.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
+        const maxUpload = args.maxUploadSizeGb ?? 10;
+
+        const generated = (key: string, length: number) =>
+            new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
+        const jwtSecret = args.jwt?.secret ? pulumi.secret(args.jwt.secret) : generated("jwt-secret", 64);
+        const adminJwtSecret = generated("admin-jwt-secret", 64);
+        this.superuserId = args.superuser?.id ?? "admin";
+        this.superuserPassword = pulumi.secret(args.superuser?.password ? pulumi.output(args.superuser.password) : generated("superuser-password", 24));
+        const clearml = args.clearml ?? {};
+        const secretData: Record<string, pulumi.Input<string>> = {
+            "jwt-secret": jwtSecret,
+            "admin-jwt-secret": adminJwtSecret,
+            "superuser-password": this.superuserPassword,
+        };
+        if (clearml.accessKey) secretData["clearml-access-key"] = clearml.accessKey;
+        if (clearml.secretKey) secretData["clearml-secret-key"] = clearml.secretKey;
+        const backendSecret = secretFromOutputs(`${name}-backend-secret`, {
+            name: APP.backendSecret, namespace: ns, labels: backendLabels, data: secretData,
+        }, { parent: this });
+        const own = (key: string): SecretKeyRef => keyRef(backendSecret, key);
+        const mongo = (key: "uri" | "username" | "password" | "database") => this.mongodb.keyRef(nsObj, key);
+        const storeSecret = store.credentialsSecret(nsObj);
+        const env: Partial<Record<BackendEnvName, pulumi.Input<string>>> & Record<string, pulumi.Input<string>> = {
+            ENV_STATE: "prod",
+            PROD_FRONTEND_HOST: JSON.stringify(args.corsOrigins && args.corsOrigins.length > 0 ? args.corsOrigins : [`${scheme}://${args.webHost}`]),
+            PROD_SECURE_COOKIES: String(args.secureCookies ?? scheme === "https"),
+            PROD_ALGORITHM: args.jwt?.algorithm ?? "HS256",
+            PROD_IE_NAMESPACE: this.inferenceNamespace.name,
+            PROD_IE_SERVICE_TYPE: serviceType,
+            PROD_IE_DEFAULT_PROTOCOL: args.protocol ?? "http",
+            PROD_MINIO_DSN: store.endpoint,
+            PROD_MINIO_BUCKET_NAME: store.bucket,
+            PROD_MINIO_TLS: store.tls ? "True" : "False",
+            PROD_MINIO_API_HOST: storageApiHost,
+            PROD_FIRST_SUPERUSER_ID: this.superuserId,
+            PROD_MAX_UPLOAD_SIZE_GB: String(maxUpload),
+            CLEARML_WEB_HOST: clearml.webHost ?? "https://app.clear.ml",
+            CLEARML_API_HOST: clearml.apiHost ?? "https://api.clear.ml",
+            CLEARML_FILES_HOST: clearml.filesHost ?? "https://files.clear.ml",
+            // ClearML and the backend keep their state under $HOME.
+            HOME: "/tmp",
+        };
+        const secretEnv: Partial<Record<BackendEnvName, SecretKeyRef>> = {
+            PROD_SECRET_KEY: own("jwt-secret"),
+            PROD_ADMIN_SECRET_KEY: own("admin-jwt-secret"),
+            PROD_FIRST_SUPERUSER_PASSWORD: own("superuser-password"),
+            // The service user only (never MongoDB's root): the connection Secret's keys.
+            PROD_MONGO_DSN: mongo("uri"),
+            PROD_DB_NAME: mongo("database"),
+            PROD_MONGO_USERNAME: mongo("username"),
+            PROD_MONGO_PASSWORD: mongo("password"),
+            // The bucket's scoped user (not MinIO's root).
+            PROD_MINIO_API_ACCESS_KEY: keyRef(storeSecret, CREDENTIAL_KEYS.accessKey),
+            PROD_MINIO_API_SECRET_KEY: keyRef(storeSecret, CREDENTIAL_KEYS.secretKey),
+        };
+        if (clearml.accessKey) secretEnv.CLEARML_API_ACCESS_KEY = own("clearml-access-key");
+        if (clearml.secretKey) {
+            secretEnv.CLEARML_API_SECRET_KEY = own("clearml-secret-key");
+            secretEnv.CLEARML_API_SECRET = own("clearml-secret-key");
+        }
+
+        // ------------------------------------------------------------ backend: workload
+        const volumes: k8s.types.input.core.v1.Volume[] = [
+            // Uploads are buffered here: sized for the largest one.
+            { name: "tmp", emptyDir: { sizeLimit: `${maxUpload + 1}Gi` } },
+        ];
+        const mounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
+        const initContainers = [];
+        const annotations: Record<string, string> = {};
+        if (clearml.caCert) {
+            // The CA of a self-hosted ClearML joins the image's CA bundle (requests and the ClearML SDK read it).
+            const ca = new k8s.core.v1.ConfigMap(`${name}-clearml-ca`, {
+                metadata: { name: APP.caConfigMap, namespace: ns, labels: backendLabels },
+                data: { "ca.crt": clearml.caCert },
+            }, { parent: this });
+            volumes.push({ name: "clearml-ca", configMap: { name: ca.metadata.name } }, { name: "ca-bundle", emptyDir: { sizeLimit: "16Mi" } });
+            initContainers.push(container({
+                name: "ca-bundle",
+                image: args.backend.image,
+                command: ["sh", "-c", "cat /etc/ssl/certs/ca-certificates.crt /clearml-ca/ca.crt > /ca-bundle/ca-bundle.crt"],
+                runAsUser: APP.uid,
+                resources: {
+                    requests: { cpu: "10m", memory: "16Mi", ephemeralStorage: "16Mi" },
+                    limits: { cpu: "100m", memory: "64Mi", ephemeralStorage: "32Mi" },
+                },
+                volumeMounts: [{ name: "clearml-ca", mountPath: "/clearml-ca", readOnly: true }, { name: "ca-bundle", mountPath: "/ca-bundle" }],
+            }));
+            mounts.push({ name: "ca-bundle", mountPath: "/etc/ssl/aas", readOnly: true });
+            env.REQUESTS_CA_BUNDLE = "/etc/ssl/aas/ca-bundle.crt";
+            env.SSL_CERT_FILE = "/etc/ssl/aas/ca-bundle.crt";
+            // A new CA rolls the pods.
+            annotations["checksum/clearml-ca"] = sha256(clearml.caCert);
+        }
+        const probe = { ...httpProbe("/", "http", 15), periodSeconds: 20, timeoutSeconds: 10 };
+        const backendContainer = container({
+            name: "backend",
+            image: args.backend.image,
+            ports: [{ name: "http", containerPort: APP.backendPort }],
+            env,
+            secretEnv: secretEnv as Record<string, SecretKeyRef>,
+            readiness: probe,
+            liveness: probe,
+            resources: {
+                requests: { cpu: "100m", memory: "256Mi", ephemeralStorage: "256Mi" },
+                limits: { cpu: "1", memory: "2Gi", ephemeralStorage: `${maxUpload + 2}Gi` },
+            },
+            runAsUser: APP.uid,
+            volumeMounts: mounts,
+        });
+        const storeReady = pulumi.Resource.isInstance(store) ? [store as unknown as pulumi.Resource] : [];
+        this.backend = this.deployment("backend", APP.backend, args.backend.image, args.backend.replicas ?? 1, podSpec({
+            containers: [backendContainer],
+            initContainers,
+            serviceAccountName: sa.metadata.name,
+            automountServiceAccountToken: true,
+            volumes,
+            fsGroup: APP.uid,
+        }), annotations, [...this.mongodb.ready, ...storeReady, ...rbac]);
+        const backendService = this.service("backend", APP.backend, APP.backendPort);
+
+        // ------------------------------------------------------------ frontend
+        const frontendSa = new k8s.core.v1.ServiceAccount(`${name}-frontend-sa`, {
+            metadata: { name: APP.frontend, namespace: ns, labels: this.labels("frontend", APP.frontend) },
+            automountServiceAccountToken: false,
+        }, { parent: this });
+        // The image's entrypoint writes VUE_APP_* into its compiled assets (sed -i): they are
+        // copied to an emptyDir first, so the root filesystem stays read-only.
+        const small = {
+            requests: { cpu: "10m", memory: "32Mi", ephemeralStorage: "32Mi" },
+            limits: { cpu: "200m", memory: "128Mi", ephemeralStorage: "256Mi" },
+        };
+        const copyAssets = container({
+            name: "copy-assets",
+            image: args.frontend.image,
+            command: ["sh", "-c", "cp -R /app/dist/. /assets/"],
+            runAsUser: APP.uid,
+            resources: small,
+            volumeMounts: [{ name: "assets", mountPath: "/assets" }],
+        });
+        const frontendContainer = container({
+            name: "frontend",
+            image: args.frontend.image,
+            ports: [{ name: "http", containerPort: APP.frontendPort }],
+            env: {
+                // Derived from the API host and the TLS setting: never typed twice.
+                VUE_APP_BACKEND_URL: this.apiUrl,
+                VUE_APP_FRONTEND_VERSION: imageTag(args.frontend.image),
+                VUE_APP_BACKEND_VERSION: imageTag(args.backend.image),
+                HOME: "/tmp",
+            },
+            readiness: httpProbe("/", "http", 5),
+            resources: {
+                requests: { cpu: "50m", memory: "128Mi", ephemeralStorage: "64Mi" },
+                limits: { cpu: "500m", memory: "512Mi", ephemeralStorage: "512Mi" },
+            },
+            runAsUser: APP.uid,
+            writablePaths: ["/tmp"],
+            volumeMounts: [{ name: "assets", mountPath: "/app/dist" }],
+        });
+        this.frontend = this.deployment("frontend", APP.frontend, args.frontend.image, args.frontend.replicas ?? 1, podSpec({
+            containers: [frontendContainer],
+            initContainers: [copyAssets],
+            serviceAccountName: frontendSa.metadata.name,
+            volumes: [{ name: "assets", emptyDir: { sizeLimit: "256Mi" } }],
+            fsGroup: APP.uid,
+        }), {}, []);
+        const frontendService = this.service("frontend", APP.frontend, 80);
+
+        // ------------------------------------------------------------ Ingress
+        const backendRef = (svc: k8s.core.v1.Service) => ({ service: { name: svc.metadata.name, port: { name: "http" } } });
+        const annotationsIngress: Record<string, string> = {
+            // Model uploads: the backend's limit, at the proxy too (nginx's default is 1m).
+            "nginx.ingress.kubernetes.io/proxy-body-size": `${maxUpload * 1024}m`,
+        };
+        if (args.tls?.clusterIssuer) annotationsIngress["cert-manager.io/cluster-issuer"] = args.tls.clusterIssuer;
+        this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
+            metadata: { name: APP.partOf, namespace: ns, labels: this.labels("ingress", APP.partOf), annotations: annotationsIngress },
+            spec: {
+                ingressClassName: ctx.cluster.ingress?.className,
+                rules: [
+                    { host: args.webHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: backendRef(frontendService) }] } },
+                    { host: args.apiHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: backendRef(backendService) }] } },
+                ],
+                tls: tlsSecret ? [{ hosts: [args.webHost, args.apiHost], secretName: tlsSecret }] : undefined,
+            },
+        }, { parent: this });
+
+        // ------------------------------------------------------------ NetworkPolicies
+        this.networkPolicies(!isConnection(args.mongodb) && args.mongodb.mode !== "external");
+
+        this.registerOutputs({
+            frontendUrl: this.frontendUrl, apiUrl: this.apiUrl, storageUrl: this.storageUrl,
+            superuserId: this.superuserId, superuserPassword: this.superuserPassword,
+        });
+    }
+
+    /**
+     * MongoDB in the App Store's namespace. Without a dynamic provisioner the guide creates a
+     * hostPath PersistentVolume (and names a StorageClass for it) by hand: so do we.
+     */
+    private createMongo(source: DataServiceArgs<"mongodb">, hostPath?: string): DataConnection<"mongodb"> {
+        const name = this.resourceName;
+        let storageClass = source.storageClass ?? this.ctx.cluster.storageClass;
+        const deps: pulumi.Resource[] = [];
+        if (source.mode !== "external" && !this.ctx.cluster.defaultStorageClass) {
+            storageClass ??= APP.mongoStorageClass;
+            const labels = this.labels("storage", APP.mongoVolume);
+            if (storageClass === APP.mongoStorageClass) {
+                deps.push(new k8s.storage.v1.StorageClass(`${name}-mongodb-storage-class`, {
+                    metadata: { name: APP.mongoStorageClass, labels },
+                    provisioner: "kubernetes.io/no-provisioner",
+                    reclaimPolicy: "Retain",
+                    volumeBindingMode: "WaitForFirstConsumer",
+                }, { parent: this }));
+            }
+            deps.push(new k8s.core.v1.PersistentVolume(`${name}-mongodb-volume`, {
+                metadata: { name: APP.mongoVolume, labels },
+                spec: {
+                    storageClassName: storageClass,
+                    capacity: { storage: source.size ?? DATA_SERVICES.mongodb.size },
+                    accessModes: ["ReadWriteOnce"],
+                    volumeMode: "Filesystem",
+                    persistentVolumeReclaimPolicy: "Retain",
+                    hostPath: { path: hostPath ?? "/bitnami/mongodb", type: "DirectoryOrCreate" },
+                },
+            }, { parent: this, dependsOn: deps.slice() }));
+        }
+        return new DataService(`${name}-mongodb`, { partOf: APP.partOf, ...source, storageClass }, this.ctx, this.namespace, { parent: this, dependsOn: deps });
+    }
+
+    /** Emissary: CRDs manifest, then the chart, then the backend's Listener and Host (or only those, when present). */
+    private emissary(e: EmissaryArgs, nsByKey: Record<string, PlatformNamespace>): { gateway: EngineNamespace; crds?: k8s.yaml.v2.ConfigFile; chart?: HelmChart } {
+        const name = this.resourceName;
+        const ready: pulumi.Resource[] = [];
+        let namespace: pulumi.Input<string> = e.namespace ?? EMISSARY.namespace;
+        const plain = e.namespace ?? EMISSARY.namespace;
+        let crds: k8s.yaml.v2.ConfigFile | undefined;
+        let chart: HelmChart | undefined;
+        if (e.install) {
+            const image = e.image ?? EMISSARY.image;
+            const crdsManifest = e.crdsManifest || EMISSARY.crdsManifest(imageTag(image));
+            // The CRDs and their conversion webhook (emissary-apiext in emissary-system) first.
+            crds = new k8s.yaml.v2.ConfigFile(`${name}-emissary-crds`, { file: crdsManifest }, { parent: this, dependsOn: [nsByKey["emissary-system-ns"]] });
+            const emissaryNs = nsByKey["emissary-ns"];
+            chart = new HelmChart(`${name}-emissary`, {
+                source: resolveChartSource({ repo: EMISSARY.chartRepo, chart: EMISSARY.chart, version: e.chartVersion ?? EMISSARY.chartVersion }, e.chartMirror ?? ""),
+                namespace: emissaryNs.name,
+                releaseName: EMISSARY.releaseName,
+                values: {
+                    image: splitImage(image),
+                    agent: { enabled: true, image: splitImage(e.agentImage ?? EMISSARY.agentImage), reportDiagnostics: false },
+                    // The App Store's own Listener takes 8080 (below); the chart's would collide with it.
+                    createDefaultListeners: false,
+                    service: { type: this.ctx.cluster.loadBalancer ? "LoadBalancer" : "NodePort" },
+                },
+            }, { parent: this, dependsOn: [crds, emissaryNs] });
+            ready.push(chart);
+            namespace = emissaryNs.name;
+        }
+        const labels = this.labels("emissary", APP.listener);
+        new k8s.apiextensions.CustomResource(`${name}-emissary-listener`, {
+            apiVersion: "getambassador.io/v3alpha1",
+            kind: "Listener",
+            metadata: { name: APP.listener, namespace, labels },
+            spec: { port: EMISSARY.listenerPort, protocol: "HTTP", securityModel: "XFP", hostBinding: { namespace: { from: "ALL" } } },
+        }, { parent: this, dependsOn: ready });
+        new k8s.apiextensions.CustomResource(`${name}-emissary-host`, {
+            apiVersion: "getambassador.io/v3alpha1",
+            kind: "Host",
+            metadata: { name: APP.host, namespace, labels },
+            // Every host name, no ACME: certificates are not Emissary's business here.
+            spec: { hostname: "*", acmeProvider: { authority: "none" }, requestPolicy: { insecure: { action: "Route" } } },
+        }, { parent: this, dependsOn: ready });
+        return { gateway: { ns: namespace, plain, ready }, crds, chart };
+    }
+
+    /** Knative Serving (CRDs, core) and Kourier from their release manifests, in that order. */
+    private installKnative(k: KnativeArgs, nsByKey: Record<string, PlatformNamespace>): { gateway: EngineNamespace; manifests?: AiAppStore["knative"] } {
+        const name = this.resourceName;
+        if (!k.install) return { gateway: { ns: KNATIVE.kourierNamespace, plain: KNATIVE.kourierNamespace, ready: [] } };
+        const file = (release: string, f: string) => `${(k.manifests || release).replace(/\/+$/, "")}/${f}`;
+        const serving = KNATIVE.servingRelease(k.version ?? KNATIVE.version);
+        const kourierRelease = KNATIVE.kourierRelease(k.kourierVersion ?? KNATIVE.kourierVersion);
+        // Images Knative starts at run time (queue-proxy) are relocated and listed like pod images.
+        this.ctx.registry.addImageFields(...KNATIVE_IMAGE_FIELDS);
+        const servingNs = nsByKey["knative-serving-ns"];
+        const kourierNs = nsByKey["kourier-system-ns"];
+        const crds = new k8s.yaml.v2.ConfigFile(`${name}-knative-crds`, { file: file(serving, KNATIVE.files.crds) }, { parent: this, dependsOn: [servingNs] });
+        const core = new k8s.yaml.v2.ConfigFile(`${name}-knative-core`, { file: file(serving, KNATIVE.files.core) }, { parent: this, dependsOn: [crds, servingNs] });
+        const kourier = new k8s.yaml.v2.ConfigFile(`${name}-kourier`, { file: file(kourierRelease, KNATIVE.files.kourier) }, { parent: this, dependsOn: [core, kourierNs] });
+        return { gateway: { ns: kourierNs.name, plain: KNATIVE.kourierNamespace, ready: [kourier] }, manifests: { crds, core, kourier } };
+    }
+
+    private labels(component: string, name: string, image?: string): Record<string, string> {
+        return standardLabels({ name, component, partOf: APP.partOf, version: image ? imageTag(image) : undefined }, this.ctx.extraLabels);
+    }
+
+    private deployment(component: string, workload: string, image: string, replicas: number,
+        spec: k8s.types.input.core.v1.PodSpec, annotations: Record<string, string>, dependsOn: pulumi.Resource[]): k8s.apps.v1.Deployment {
+        // The version label goes on the workload only, so an image change updates just the workload.
+        const labels = this.labels(component, workload, image);
+        return new k8s.apps.v1.Deployment(`${this.resourceName}-${component}`, {
+            metadata: { name: workload, namespace: this.namespace.name, labels },
+            spec: {
+                replicas,
+                selector: { matchLabels: selectorLabels({ name: workload }) },
+                template: {
+                    metadata: { labels, annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
+                    // No <SERVICE>_PORT variables: the images read settings by their own names.
+                    spec: { ...spec, enableServiceLinks: false },
+                },
+            },
+        }, { parent: this, dependsOn });
+    }
+
+    private service(component: string, workload: string, port: number): k8s.core.v1.Service {
+        return new k8s.core.v1.Service(`${this.resourceName}-${component}-service`, {
+            metadata: { name: workload, namespace: this.namespace.name, labels: this.labels(component, workload) },
+            spec: { type: "ClusterIP", selector: selectorLabels({ name: workload }), ports: [{ name: "http", port, targetPort: "http" }] },
+        }, { parent: this });
+    }
+
+    /**
+     * Ingress to the namespace is denied but for the frontend and the backend (from the
+     * ingress controller, any namespace) and the in-namespace MongoDB (from the backend).
+     * Egress stays open: the backend talks to the API server, ClearML, S3 and the engines.
+     */
+    private networkPolicies(mongoHere: boolean): void {
+        const ns = this.namespace.name;
+        const policy = (key: string, name: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${this.resourceName}-netpol-${key}`, {
+                metadata: { name, namespace: ns, labels: this.labels("network", name) },
+                spec,
+            }, { parent: this });
+        const pods = (name: string) => ({ matchLabels: selectorLabels({ name }) });
+        policy("default-deny", "ai-appstore-default-deny", { podSelector: {}, policyTypes: ["Ingress"] });
+        policy("frontend", APP.frontend, {
+            podSelector: pods(APP.frontend), policyTypes: ["Ingress"],
+            ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: APP.frontendPort }] }],
+        });
+        policy("backend", APP.backend, {
+            podSelector: pods(APP.backend), policyTypes: ["Ingress"],
+            ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: APP.backendPort }] }],
+        });
+        if (mongoHere) {
+            const mongo = pods("mongodb");
+            policy("mongodb", "ai-appstore-mongodb-clients", {
+                podSelector: mongo, policyTypes: ["Ingress"],
+                ingress: [
+                    { from: [{ podSelector: pods(APP.backend) }], ports: [{ protocol: "TCP", port: CONNECTIONS.mongodb.port }] },
+                    { from: [{ podSelector: mongo }] },
+                ],
+            });
+        }
+    }
+}

@@ -1,0 +1,98 @@
+// Pinned versions and sources of what the AI App Store installs, and the names of the
+// objects it creates. stacks/settings.ts declares the same defaults (a unit test checks
+// they agree); every other module reads them from here.
+import type { ImageField } from "../../registry/relocate";
+
+/** Emissary-ingress: the chart (8.4.0 = Emissary 3.4.0) and the images the guide pins. */
+export const EMISSARY = {
+    chartRepo: "https://app.getambassador.io",
+    chart: "emissary-ingress",
+    chartVersion: "8.4.0",
+    image: "docker.io/emissaryingress/emissary:3.4.0",
+    agentImage: "docker.io/ambassador/ambassador-agent:1.0.3",
+    namespace: "emissary",
+    /** Namespace of the CRDs' conversion webhook (emissary-apiext), fixed by the CRDs manifest. */
+    apiextNamespace: "emissary-system",
+    /** Release name; also the name of the gateway's Service the backend reads. */
+    releaseName: "emissary-ingress",
+    /** The upstream CRDs manifest of an Emissary version (the conversion webhook included). */
+    crdsManifest: (version: string) => `https://app.getambassador.io/yaml/emissary/${version}/emissary-crds.yaml`,
+    /** Port of the backend's Listener (the chart's Service maps 80 to it). */
+    listenerPort: 8080,
+} as const;
+
+/** Knative Serving 1.8 with net-kourier 1.8, from their release manifests. */
+export const KNATIVE = {
+    version: "1.8.3",
+    kourierVersion: "1.8.1",
+    /** Knative Serving 1.8 needs Kubernetes 1.23 (its release notes; the guide's "1.20" predates 1.8). */
+    minKubernetes: "1.23",
+    servingNamespace: "knative-serving",
+    kourierNamespace: "kourier-system",
+    /** The gateway's Service the backend reads (its address is the services' entry point). */
+    gatewayService: "kourier",
+    ingressClass: "kourier.ingress.networking.knative.dev",
+    files: { crds: "serving-crds.yaml", core: "serving-core.yaml", kourier: "kourier.yaml" },
+    servingRelease: (version: string) => `https://github.com/knative/serving/releases/download/knative-v${version}`,
+    kourierRelease: (version: string) => `https://github.com/knative/net-kourier/releases/download/knative-v${version}`,
+} as const;
+
+/** The message when Knative is asked for on a Kubernetes version it does not support. */
+export function knativeTooOld(version: string): string {
+    return `Knative Serving ${KNATIVE.version.replace(/\.\d+$/, "")} needs Kubernetes ${KNATIVE.minKubernetes} or newer, but the cluster runs ${version}: use the Emissary engine (aiAppStore.engines emissary)`;
+}
+
+/**
+ * Images Knative reads from its configuration and starts at run time, outside any pod
+ * spec of its manifests: the queue-proxy sidecar it injects into every revision's pod
+ * (`config-deployment`), and the same image in the `Image` cache object. (Serving 1.8's
+ * controllers carry no image in their environment; the registry's field list would take
+ * `env` names too.)
+ */
+export const KNATIVE_IMAGE_FIELDS: ImageField[] = [
+    { type: "kubernetes:core/v1:ConfigMap", name: "config-deployment", namespace: KNATIVE.servingNamespace, path: ["data", "queue-sidecar-image"] },
+    { type: "kubernetes:caching.internal.knative.dev/v1alpha1:Image", namespace: KNATIVE.servingNamespace, path: ["spec", "image"] },
+];
+
+/** Names of the App Store's objects, as the guide's charts name them. */
+export const APP = {
+    namespace: "ai-appstore",
+    inferenceNamespace: "inference-engine",
+    backend: "aas-backend",
+    frontend: "aas-frontend",
+    /** The backend's port (probes `GET /`). */
+    backendPort: 8080,
+    /** The frontend image's `quasar serve` port; its Service listens on 80. */
+    frontendPort: 8081,
+    /** UID both images run as (neither image sets a user; node:lts' `node` is 1000). */
+    uid: 1000,
+    /** Generated Secret of the backend (JWT keys, the first superuser, ClearML keys). */
+    backendSecret: "aas-backend",
+    caConfigMap: "aas-backend-ca",
+    ingressTls: "ai-appstore-tls",
+    managerClusterRole: "ai-appstore-inference-engine-manager",
+    gatewayReaderRole: "ai-appstore-read-gateway",
+    listener: "emissary-ingress-listener-8080",
+    host: "ai-appstore-wildcard",
+    /** The StorageClass and PersistentVolume the guide creates by hand without a provisioner. */
+    mongoStorageClass: "aas-mongodb",
+    mongoVolume: "aas-mongodb-pv",
+    partOf: "ai-appstore",
+} as const;
+
+/**
+ * Every setting of the guide's backend table (env.*) and the chart's ENV_STATE, in the
+ * guide's order; the chart's PROD_MAX_UPLOAD_SIZE_GB and PROD_ADMIN_SECRET_KEY besides.
+ * CLEARML_API_SECRET is the guide's name, CLEARML_API_SECRET_KEY the one the chart sets
+ * and the ClearML SDK reads: the backend gets both (from the same Secret key).
+ */
+export const BACKEND_ENV = [
+    "ENV_STATE",
+    "PROD_FRONTEND_HOST", "PROD_SECURE_COOKIES", "PROD_SECRET_KEY", "PROD_ADMIN_SECRET_KEY", "PROD_ALGORITHM",
+    "PROD_MONGO_DSN", "PROD_DB_NAME", "PROD_MONGO_USERNAME", "PROD_MONGO_PASSWORD",
+    "PROD_IE_NAMESPACE", "PROD_IE_SERVICE_TYPE", "PROD_IE_DEFAULT_PROTOCOL",
+    "PROD_MINIO_DSN", "PROD_MINIO_BUCKET_NAME", "PROD_MINIO_TLS", "PROD_MINIO_API_HOST", "PROD_MINIO_API_ACCESS_KEY", "PROD_MINIO_API_SECRET_KEY",
+    "PROD_FIRST_SUPERUSER_ID", "PROD_FIRST_SUPERUSER_PASSWORD", "PROD_MAX_UPLOAD_SIZE_GB",
+    "CLEARML_WEB_HOST", "CLEARML_API_HOST", "CLEARML_FILES_HOST", "CLEARML_API_ACCESS_KEY", "CLEARML_API_SECRET", "CLEARML_API_SECRET_KEY",
+] as const;
+export type BackendEnvName = (typeof BACKEND_ENV)[number];
