@@ -56,7 +56,7 @@ describe("dev stack", function () {
             "app.kubernetes.io/managed-by": "mlplat",
             "app.kubernetes.io/part-of": "mlplat-storage",
         });
-        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference"]);
+        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine"]);
     });
 
     it("registers MinIO: server, service, volume, root and service-user secrets, bucket Job", () => {
@@ -69,21 +69,28 @@ describe("dev stack", function () {
         assert.strictEqual(one(run, "kubernetes:core/v1:Service", "minio").inputs.spec.ports[0].port, 9000);
         assert.strictEqual(one(run, "kubernetes:core/v1:PersistentVolumeClaim", "minio-data").inputs.spec.resources.requests.storage, "10Gi");
         one(run, "kubernetes:core/v1:Secret", "minio-root");
-        one(run, "kubernetes:core/v1:Secret", "minio-service-user");
+        // The bucket user's Secret in MinIO's namespace and in the App Store's, its consumer.
+        assert.deepStrictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.name === "minio-service-user")
+            .map((s) => s.inputs.metadata.namespace).sort(), ["ai-appstore", "mlplat-storage"]);
         const job = one(run, "kubernetes:batch/v1:Job", "minio-bucket-init");
         assert.strictEqual(job.inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "BUCKET").value, "mlplat-dev");
         const policy = JSON.parse(one(run, "kubernetes:core/v1:ConfigMap", "minio-bucket-policy").inputs.data["policy.json"]);
         assert.deepStrictEqual(policy.Statement.flatMap((s: any) => s.Resource), ["arn:aws:s3:::mlplat-dev", "arn:aws:s3:::mlplat-dev/*"]);
-        assert.strictEqual(byType(run, "kubernetes:networking.k8s.io/v1:Ingress").filter((i) => i.inputs.metadata.namespace === "mlplat-storage").length, 0);
+        // The App Store's storage host (presigned URLs): the S3 API only, no upload limit at the proxy.
+        const ingress = byType(run, "kubernetes:networking.k8s.io/v1:Ingress").filter((i) => i.inputs.metadata.namespace === "mlplat-storage");
+        assert.deepStrictEqual(ingress.map((i) => i.inputs.spec.rules.map((r: any) => [r.host, r.http.paths[0].backend.service.port.name])), [[["storage.appstore.mlplat.localhost", "api"]]]);
+        assert.strictEqual(ingress[0].inputs.metadata.annotations["nginx.ingress.kubernetes.io/proxy-body-size"], "0");
     });
 
     it("gives every pod the secure defaults", () => {
         const specs = podSpecs(run);
         // MinIO (server, bucket Job); the inference pipeline (DB-init Job, model, gateway, worker,
-        // collector, API service) and its embedded PostgreSQL, Redis, RabbitMQ.
-        assert.strictEqual(specs.length, 11);
+        // collector, API service) and its embedded PostgreSQL, Redis, RabbitMQ; the AI App Store
+        // (backend, frontend) and its embedded MongoDB.
+        assert.strictEqual(specs.length, 14);
         for (const { owner, spec } of specs) {
-            assert.strictEqual(spec.automountServiceAccountToken, false, owner);
+            // Only the App Store's backend talks to the API server (it manages inference services).
+            assert.strictEqual(spec.automountServiceAccountToken, owner === "kubernetes:apps/v1:Deployment appstore-backend", owner);
             assert.strictEqual(spec.securityContext.runAsNonRoot, true, owner);
             for (const c of spec.containers) {
                 assert.deepStrictEqual(c.securityContext.capabilities, { drop: ["ALL"] }, owner);
@@ -103,9 +110,10 @@ describe("dev stack", function () {
     it("registers no pull secret and keeps public images", () => {
         assert.strictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/dockerconfigjson").length, 0);
         assert.deepStrictEqual(run.outputs.images, [
+            "aas-backend:1.1.0", "aas-frontend:1.1.0",
             "hashicorp/http-echo:1.0.0", "jeffail/benthos:4.21.0",
             "minio/mc:RELEASE.2025-04-16T18-13-26Z", "minio/minio:RELEASE.2025-04-22T22-12-26Z",
-            "postgres:16.15-alpine", "rabbitmq:4.2.1-management-alpine", "redis:7.4.11-alpine",
+            "mongo:7.0.26", "postgres:16.15-alpine", "rabbitmq:4.2.1-management-alpine", "redis:7.4.11-alpine",
         ]);
     });
 
@@ -113,6 +121,7 @@ describe("dev stack", function () {
         assert.deepStrictEqual(run.outputs.storage, {
             kind: "minio", endpoint: "minio.mlplat-storage.svc.cluster.local:9000",
             url: "http://minio.mlplat-storage.svc.cluster.local:9000", bucket: "mlplat-dev",
+            externalUrl: "http://storage.appstore.mlplat.localhost",
         });
         assert.deepStrictEqual(run.outputs.cluster, { flavour: "local", kubernetesVersion: "1.34" });
     });
@@ -151,6 +160,9 @@ describe("dev stack with a mirror registry", function () {
         assert.deepStrictEqual(run.outputs.images, [
             "registry.corp:5000/mlplat/hashicorp/http-echo:1.0.0",
             "registry.corp:5000/mlplat/jeffail/benthos:4.21.0",
+            "registry.corp:5000/mlplat/library/aas-backend:1.1.0",
+            "registry.corp:5000/mlplat/library/aas-frontend:1.1.0",
+            "registry.corp:5000/mlplat/library/mongo:7.0.26",
             "registry.corp:5000/mlplat/library/postgres:16.15-alpine",
             "registry.corp:5000/mlplat/library/rabbitmq:4.2.1-management-alpine",
             "registry.corp:5000/mlplat/library/redis:7.4.11-alpine",
@@ -210,7 +222,8 @@ describe("prod stack", function () {
     });
 
     it("puts the bucket credentials in a Secret in its namespace, with a pull secret beside it", () => {
-        const creds = one(run, "kubernetes:core/v1:Secret", "s3-bucket-user");
+        const creds = one(run, "kubernetes:core/v1:Secret", "s3-credentials-mlplat-storage");
+        assert.strictEqual(creds.inputs.metadata.name, "s3-bucket-user");
         assert.strictEqual(creds.inputs.metadata.namespace, "mlplat-storage");
         assert.deepStrictEqual(Object.keys(unsecret(creds.inputs.stringData)).sort(), ["accessKey", "secretKey"]);
         const pull = one(run, "kubernetes:core/v1:Secret", "s3-ns-pull");
