@@ -10,6 +10,7 @@ help:
 	@echo "make test        install what is missing and run every test (unit, data path, end to end)"
 	@echo "make test-unit   type-check and run the unit tests"
 	@echo "make test-datapath  run the inference pipeline's data path against real PostgreSQL, RabbitMQ, Redis and Benthos"
+	@echo "make test-go     the Go tests of our tools (local cloud controller, language host)"
 	@echo "make test-e2e    pulumi up / preview / update / destroy of the dev stack on the local control plane"
 	@echo "make preview | destroy | outputs   the same for the dev stack (STACK=... for another)"
 	@echo "make cluster-up | down | cluster-status   the local control plane"
@@ -65,14 +66,20 @@ test-datapath: deps
 	node_modules/.bin/mocha --config test/datapath/.mocharc.yml
 
 test-e2e: install
-	$(MOCHA) --timeout 900000 --bail 'test/e2e/**/*.test.ts'
+	$(MOCHA) --require test/e2e/hooks.ts --timeout 900000 --bail 'test/e2e/**/*.test.ts'
+
+# The Go tests of our own tools (the local cloud controller, the language host).
+test-go:
+	cd tools/localcloud && go test ./...
+	cd tools/pulumi && GONOSUMDB=github.com/pulumi go test ./cmd/...
 
 test: install
 	$(MAKE) test-unit
+	$(MAKE) test-go
 	$(MAKE) test-datapath
 	$(MAKE) test-e2e
 
 build: deps
 	node_modules/.bin/tsc -p tsconfig.build.json
 
-.PHONY: help deps tools install up preview destroy outputs cluster-up down cluster-status gen typecheck test-unit test-datapath test-e2e test build
+.PHONY: help deps tools install up preview destroy outputs cluster-up down cluster-status gen typecheck test-unit test-datapath test-e2e test-go test build

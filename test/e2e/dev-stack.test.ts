@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { clusterDown, clusterUp, exists, kubectl, projectCopy, ROOT, toolEnv } from "./env";
+import { exists, kubectl, projectCopy, ROOT, toolEnv } from "./env";
 import * as path from "path";
 import { Setting, SettingKey, SETTINGS } from "../../stacks/settings";
 import { stackFileConfig } from "../unit/harness";
@@ -49,7 +49,6 @@ async function timed<T>(label: string, f: () => Promise<T>): Promise<T> {
 }
 
 describe("dev stack on the local control plane", function () {
-    let clusterWasRunning = false;
     let stack: Stack;
     let objects: Declared[] = [];
     let stackEnv: Record<string, string> = {};
@@ -57,7 +56,6 @@ describe("dev stack on the local control plane", function () {
 
     before(async function () {
         this.timeout(600_000);
-        clusterWasRunning = clusterUp();
         const workDir = projectCopy();
         const env = toolEnv();
         // The Automation API runs `pulumi` from this process's PATH.
@@ -79,8 +77,6 @@ describe("dev stack on the local control plane", function () {
         if (stack && timings.destroy === undefined) {
             await stack.destroy({ onOutput: log }).catch((e) => console.error(`    cleanup destroy failed: ${e}`));
         }
-        // The control plane stops even when a test failed, unless it was running before.
-        if (!clusterWasRunning) clusterDown();
     });
 
     it("pulumi up deploys the stack", async function () {
