@@ -141,6 +141,32 @@ describe("dev stack on the local control plane", function () {
         assert.ok(exists("triggerauthentications.keda.sh", trigger.authenticationRef.name, outputs.namespace));
     });
 
+    it("the AI App Store is up: backend, frontend, MongoDB, Emissary listener and host, ingress with an address", async () => {
+        const outputs = (await stack.outputs()).aiAppStore;
+        assert.ok(outputs, "the dev stack enables the AI App Store");
+        const app = outputs.value;
+        const ns = app.namespace as string;
+        assert.strictEqual(app.frontendUrl, `http://${devConfig("aiAppStore.webHost")}`);
+        assert.strictEqual(app.apiUrl, `http://${devConfig("aiAppStore.apiHost")}`);
+        const kinds = (kind: string) => objects.filter((o) => o.outputs.kind === kind);
+        for (const kind of ["Listener", "Host"]) {
+            const [o] = kinds(kind);
+            assert.ok(o && exists(o.kind, o.name, o.namespace), `Emissary ${kind}`);
+        }
+        const backend = objects.find((o) => o.outputs.kind === "Deployment" && o.namespace === ns && /backend/.test(o.name));
+        assert.ok(backend, "a backend Deployment");
+        const env = kubectl("get", "deployment", backend.name, "-n", ns, "-o", "json").spec.template.spec.containers[0].env as any[];
+        const password = env.find((e) => e.name === "PROD_FIRST_SUPERUSER_PASSWORD");
+        assert.ok(password.valueFrom?.secretKeyRef && !password.value, "the superuser password comes from a Secret");
+        const secret = kubectl("get", "secret", password.valueFrom.secretKeyRef.name, "-n", ns, "-o", "json");
+        assert.strictEqual(Buffer.from(secret.data[password.valueFrom.secretKeyRef.key], "base64").toString(), app.superuserPassword);
+        const ingresses = kinds("Ingress").filter((o) => o.namespace === ns);
+        assert.ok(ingresses.length > 0);
+        for (const i of ingresses) {
+            assert.ok(kubectl("get", "ingress", i.name, "-n", ns, "-o", "json").status.loadBalancer.ingress?.[0], `${i.name} has an address`);
+        }
+    });
+
     it("a second preview reports no changes", async function () {
         this.timeout(600_000);
         const preview = await timed("no-op preview", () => stack.preview({ onOutput: log }));
