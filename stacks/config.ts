@@ -52,6 +52,13 @@ const setCmd = (key: string, example: string, secret = false) =>
 const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const optional = (re: RegExp, what: string) => z.string().refine((v) => v === "" || re.test(v), what);
+// Formats shared by several settings: one wording per rule.
+const PINNED = "must be an image with a pinned tag or digest (not latest)";
+const pinnedImage = z.string().refine(isPinnedImage, PINNED);
+const pinnedOrEmpty = z.string().refine((v) => v === "" || isPinnedImage(v), PINNED);
+const NAMESPACE = "must be a namespace name (DNS label)";
+const namespaceName = (example: string) => ({ schema: z.string().regex(dnsLabel, NAMESPACE), example });
+const hostName = (example: string) => ({ schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example });
 const FORMATS: Partial<Record<SettingKey, { schema: z.ZodType; example: string }>> = {
     "cluster.kubernetesVersion": { schema: optional(/^v?\d+\.\d+(\.\d+)?$/, "must look like 1.34 or 1.34.2"), example: "1.34" },
     "cluster.nodeCount": { schema: z.number().int().min(0, "must not be negative"), example: "3" },
@@ -65,17 +72,16 @@ const FORMATS: Partial<Record<SettingKey, { schema: z.ZodType; example: string }
     "registry.pullSecretName": { schema: z.string().regex(dnsName, "must be a Kubernetes object name"), example: "mlplat-registry" },
     "registry.chartMirror": { schema: optional(/^oci:\/\/[a-zA-Z0-9.-]+(:\d{1,5})?(\/[a-z0-9]+([._-][a-z0-9]+)*)*\/?$/, "must be an OCI registry URL without credentials, like oci://registry.corp:5000/charts"), example: "oci://registry.corp:5000/charts" },
     "storage.bucket": { schema: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be a valid bucket name: 3-63 lowercase letters, digits, '.' or '-'"), example: "model-zoo" },
-    "storage.minio.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-storage" },
+    "storage.minio.namespace": namespaceName("mlplat-storage"),
     "storage.minio.size": { schema: z.string().regex(/^\d+(\.\d+)?(Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/, "must be a Kubernetes quantity"), example: "10Gi" },
-    "storage.minio.ingressHost": { schema: optional(dnsName, "must be a DNS host name"), example: "storage.example.com" },
-    "storage.minio.image": { schema: z.string().refine(isPinnedImage, "must be an image with a pinned tag or digest (not latest)"), example: "minio/minio:RELEASE.2025-04-22T22-12-26Z" },
-    "storage.minio.clientImage": { schema: z.string().refine(isPinnedImage, "must be an image with a pinned tag or digest (not latest)"), example: "minio/mc:RELEASE.2025-04-16T18-13-26Z" },
-    "storage.s3.credentialsNamespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-storage" },
+    "storage.minio.ingressHost": hostName("storage.example.com"),
+    "storage.minio.image": { schema: pinnedImage, example: "minio/minio:RELEASE.2025-04-22T22-12-26Z" },
+    "storage.minio.clientImage": { schema: pinnedImage, example: "minio/mc:RELEASE.2025-04-16T18-13-26Z" },
+    "storage.s3.credentialsNamespace": namespaceName("mlplat-storage"),
     "labels.extra": { schema: z.array(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, "each label must be key=value")), example: `'["team=ml"]'` },
 };
 
 // data.<service>.* formats, the same for every service.
-const pinnedImage = z.string().refine(isPinnedImage, "must be an image with a pinned tag or digest (not latest)");
 const identifier = z.string().regex(/^[a-z][a-z0-9_]{0,62}$/, "must be a lowercase name: a letter, then letters, digits or '_' (at most 63)");
 for (const name of Object.keys(DATA_SERVICES) as DataServiceName[]) {
     const { image, chartVersion, size, secretKey, example } = DATA_SERVICES[name];
@@ -252,11 +258,10 @@ const quantity = /^\d+(\.\d+)?(m|Ki|Mi|Gi|Ti|Pi|k|M|G|T|P)?$/;
 const urlPath = /^\/[A-Za-z0-9._~\/-]*$/;
 const cidr = /^(\d{1,3}(\.\d{1,3}){3}\/\d{1,2}|[0-9a-fA-F:]+\/\d{1,3})$/;
 const count = (min: number, what: string) => z.number().int().min(min, what);
-const pinnedOrEmpty = z.string().refine((v) => v === "" || isPinnedImage(v), "must be an image with a pinned tag or digest (not latest)");
 Object.assign(FORMATS, {
-    "inferencePipeline.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "mlplat-inference" },
-    "inferencePipeline.host": { schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example: "inference.example.com" },
-    "inferencePipeline.apiHost": { schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example: "api.inference.example.com" },
+    "inferencePipeline.namespace": namespaceName("mlplat-inference"),
+    "inferencePipeline.host": hostName("inference.example.com"),
+    "inferencePipeline.apiHost": hostName("api.inference.example.com"),
     "inferencePipeline.tls.secretName": { schema: optional(dnsName, "must be a Kubernetes object name"), example: "inference-tls" },
     "inferencePipeline.tls.clusterIssuer": { schema: optional(dnsName, "must be a Kubernetes object name"), example: "letsencrypt" },
     "inferencePipeline.ingressNamespace": { schema: optional(dnsLabel, "must be a namespace name (DNS label)"), example: "ingress-nginx" },
@@ -286,7 +291,7 @@ Object.assign(FORMATS, {
     "inferencePipeline.apiService.readyPath": { schema: z.string().regex(urlPath, "must be an absolute URL path"), example: "/ready" },
     "inferencePipeline.dbInit.image": { schema: pinnedImage, example: DATA_SERVICES.postgresql.image },
     "inferencePipeline.keda.chartVersion": { schema: z.string().regex(/^\d+\.\d+\.\d+$/, "must be an exact chart version like 2.14.1"), example: "2.14.1" },
-    "inferencePipeline.keda.namespace": { schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example: "keda" },
+    "inferencePipeline.keda.namespace": namespaceName("keda"),
 } satisfies Partial<Record<SettingKey, { schema: z.ZodType; example: string }>>);
 
 /** A Kubernetes quantity in base units (cores, bytes), for request ≤ limit checks. */
@@ -370,8 +375,6 @@ RULES.push((v, problem) => {
 
 // ---- ingress.nginx.* and aiAppStore.* (components/ingress, components/platforms/ai-app-store): formats and rules ----
 const exactVersion = (example: string) => ({ schema: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact version like ${example}`), example });
-const namespaceName = (example: string) => ({ schema: z.string().regex(dnsLabel, "must be a namespace name (DNS label)"), example });
-const hostName = (example: string) => ({ schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example });
 const httpUrl = (example: string) => ({ schema: z.string().regex(/^https?:\/\/[^\s/]+(\/\S*)?$/, "must be an http(s) URL like https://app.clear.ml"), example });
 const taggedImage = (example: string) => ({
     schema: z.string().refine((v) => isPinnedImage(v) && !v.includes("@"), "must be an image with a pinned tag (repository:tag; the chart takes a tag, not a digest)"), example,
