@@ -152,7 +152,7 @@ describe("generated files", () => {
 describe("component package", () => {
     it("exports the components and their Args types from one entry point", async () => {
         const lib = await import("../../lib");
-        for (const name of ["Cluster", "Registry", "Minio", "S3Store", "HelmChart", "PlatformNamespace", "composeStack", "parseConfig"]) {
+        for (const name of ["Cluster", "Registry", "Minio", "S3Store", "HelmChart", "PlatformNamespace", "DataService", "InferencePipeline", "AiAppStore", "IngressNginx", "composeStack", "parseConfig"]) {
             assert.strictEqual(typeof (lib as any)[name], "function", name);
         }
     });
