@@ -1,0 +1,81 @@
+// Mirror mode on the real engine: a local Helm chart rendered by helm.v4.Chart inside the
+// kubernetes provider, its objects relocated by the registry's stack-wide transform
+// (registerResourceTransform), checked in the API server, then destroyed.
+import * as assert from "assert";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
+import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
+import { HelmChart } from "../../components/core/chart";
+import { PlatformNamespace } from "../../components/core/namespace";
+import { Registry } from "../../components/registry";
+import { exists, kubectl, ROOT, toolEnv } from "./env";
+
+const NS = "mlplat-mirror-e2e";
+const MIRROR = "registry.corp:5000/mlplat";
+
+async function program() {
+    const provider = new k8s.Provider("local", { kubeconfig: pulumi.secret(fs.readFileSync(path.join(ROOT, ".local", "cluster", "kubeconfig"), "utf8")) });
+    const registry = new Registry("registry", {
+        mode: "mirror", mirrorHost: "registry.corp:5000", pathPrefix: "mlplat",
+        username: "puller", password: pulumi.secret("mirror-e2e-password"), pullSecretName: "mlplat-registry",
+    });
+    pulumi.runtime.registerResourceTransform((args) => {
+        const props = registry.transformProps(args);
+        return props ? { props, opts: args.opts } : undefined;
+    });
+    const ctx = { cluster: { provider, flavour: "local" as const, loadBalancer: true, defaultStorageClass: true }, registry, extraLabels: {} };
+    const ns = new PlatformNamespace("ns", { name: NS, partOf: "mlplat-e2e" }, ctx, { provider });
+    const chart = new HelmChart("demo", {
+        source: { path: path.join(ROOT, "test", "fixtures", "charts", "demo") }, namespace: ns.name, releaseName: "demo",
+    }, { provider, dependsOn: [ns] });
+    return { images: registry.images([chart.resources, ns.urn]) };
+}
+
+describe("mirror mode with a chart rendered by the provider", function () {
+    let stack: Stack;
+
+    before(async function () {
+        this.timeout(300_000);
+        Object.assign(process.env, toolEnv());
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-mirror-e2e-"));
+        stack = await LocalWorkspace.createOrSelectStack({ stackName: "mirror", projectName: "mlplat-mirror-e2e", program }, {
+            workDir: dir,
+            envVars: { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "mlplat-e2e" },
+            projectSettings: { name: "mlplat-mirror-e2e", runtime: "nodejs", backend: { url: `file://${dir}` } },
+        });
+    });
+
+    after(async function () {
+        this.timeout(600_000);
+        if (stack) await stack.destroy().catch((e) => console.error(`    cleanup destroy failed: ${e}`));
+    });
+
+    it("relocates every image of the rendered Deployment and CronJob and attaches the pull secret", async function () {
+        this.timeout(600_000);
+        const up = await stack.up();
+        assert.strictEqual(up.summary.result, "succeeded");
+        const web = kubectl("get", "deployment", "demo-web", "-n", NS, "-o", "json").spec.template.spec;
+        assert.deepStrictEqual(web.containers.map((c: any) => c.image), [`${MIRROR}/library/nginx:1.27.3`]);
+        assert.deepStrictEqual(web.initContainers.map((c: any) => c.image), [`${MIRROR}/library/busybox:1.36.1`]);
+        assert.deepStrictEqual(web.imagePullSecrets, [{ name: "mlplat-registry" }]);
+        const job = kubectl("get", "cronjob", "demo-cleanup", "-n", NS, "-o", "json").spec.jobTemplate.spec.template.spec;
+        assert.deepStrictEqual(job.containers.map((c: any) => c.image), [`${MIRROR}/bitnami/kubectl:1.33.4`]);
+        assert.deepStrictEqual(job.imagePullSecrets, [{ name: "mlplat-registry" }]);
+        const pull = kubectl("get", "secret", "mlplat-registry", "-n", NS, "-o", "json");
+        assert.strictEqual(pull.type, "kubernetes.io/dockerconfigjson");
+        assert.deepStrictEqual(up.outputs.images.value, [
+            `${MIRROR}/bitnami/kubectl:1.33.4`, `${MIRROR}/library/busybox:1.36.1`, `${MIRROR}/library/nginx:1.27.3`,
+        ]);
+    });
+
+    it("a second preview reports no changes, and destroy removes the namespace", async function () {
+        this.timeout(600_000);
+        const preview = await stack.preview();
+        assert.deepStrictEqual(Object.entries(preview.changeSummary).filter(([op, n]) => op !== "same" && n), []);
+        await stack.destroy();
+        assert.ok(!exists("namespace", NS));
+    });
+});
