@@ -16,11 +16,11 @@ import {
 } from "../../components/platforms/ai-app-store";
 import { INGRESS_NGINX } from "../../components/ingress";
 import { ImageField, relocateImage, rewriteImageFields } from "../../components/registry";
-import { ConfigError, loadConfig, parseConfig } from "../../stacks/config";
+import { ConfigError, loadConfig } from "../../stacks/config";
 import { composeStack, InstallTransform } from "../../stacks/compose";
 import { SETTINGS } from "../../stacks/settings";
 import {
-    byType, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret,
+    byType, configProblems, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret,
 } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
@@ -759,17 +759,7 @@ describe("AI App Store: dev and prod stacks", function () {
 describe("AI App Store: invalid config", () => {
     const base: Record<string, string> = { ...BASE };
     delete base["cluster.kubeconfig"];
-    const problems = (config: Record<string, string>, secretKeys: string[] = []) => {
-        const raw = Object.fromEntries(Object.entries({ ...base, ...config }).map(([k, v]) => [`mlplat:${k}`, v]));
-        try {
-            parseConfig(raw, new Set(secretKeys.map((k) => `mlplat:${k}`)));
-        } catch (e) {
-            assert.ok(e instanceof ConfigError, String(e));
-            for (const p of e.problems) assert.match(p.hint, /pulumi config (set|rm)/, p.key);
-            return e.problems.map((p) => [p.key, p.message]);
-        }
-        return [];
-    };
+    const problems = (config: Record<string, string>, secretKeys: string[] = []) => configProblems({ ...base, ...config }, secretKeys);
     const missingCa = "/nonexistent/clearml-ca.pem";
     const notPem = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-ca-")), "not-a-cert.pem");
     fs.writeFileSync(notPem, "hello\n");

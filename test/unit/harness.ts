@@ -5,7 +5,8 @@ import * as os from "os";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { loadConfig } from "../../stacks/config";
+import * as assert from "assert";
+import { ConfigError, loadConfig, parseConfig } from "../../stacks/config";
 import { composeStack, InstallTransform } from "../../stacks/compose";
 
 export interface Registered {
@@ -144,6 +145,22 @@ current-context: local
     // As scripts/cluster.sh writes it beside the local control plane's kubeconfig.
     fs.writeFileSync(path.join(dir, "version"), "1.34\n");
     return file;
+}
+
+/**
+ * Parses `config` (keys without the `mlplat:` prefix, `secretKeys` set with --secret) and
+ * returns every problem as [key, message]; each problem must name its fix.
+ */
+export function configProblems(config: Record<string, string>, secretKeys: string[] = []): [string, string][] {
+    const full = (k: string) => (k.includes(":") ? k : `mlplat:${k}`);
+    try {
+        parseConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), new Set(secretKeys.map(full)));
+    } catch (e) {
+        assert.ok(e instanceof ConfigError, `expected a ConfigError, got ${e}`);
+        for (const p of e.problems) assert.match(p.hint, /pulumi config (set|rm)/, `${p.key} names no fix`);
+        return e.problems.map((p) => [p.key, p.message]);
+    }
+    return [];
 }
 
 /** The value inside a secret wrapper (or the value itself). */

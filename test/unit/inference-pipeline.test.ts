@@ -13,8 +13,8 @@ import {
     apiServiceConfigYaml, benthosConfigs, COMPONENT_ENV, InferencePipeline, pipelineNames, PipelineNames, schemaSql,
 } from "../../components/platforms/inference-pipeline";
 import { Registry } from "../../components/registry";
-import { ConfigError, parseConfig } from "../../stacks/config";
-import { byType, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret } from "./harness";
+import { ConfigError } from "../../stacks/config";
+import { byType, configProblems, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
 const NS = "mlplat-inference";
@@ -644,17 +644,7 @@ describe("inference pipeline: dev and prod stacks", function () {
 describe("inference pipeline: invalid config", () => {
     const base = { ...BASE };
     delete (base as Record<string, string>)["cluster.kubeconfig"];
-    const problems = (config: Record<string, string>, secretKeys: string[] = []) => {
-        const raw = Object.fromEntries(Object.entries({ ...base, ...config }).map(([k, v]) => [`mlplat:${k}`, v]));
-        try {
-            parseConfig(raw, new Set(secretKeys.map((k) => `mlplat:${k}`)));
-        } catch (e) {
-            assert.ok(e instanceof ConfigError, String(e));
-            for (const p of e.problems) assert.match(p.hint, /pulumi config (set|rm)/, p.key);
-            return e.problems.map((p) => [p.key, p.message]);
-        }
-        return [];
-    };
+    const problems = (config: Record<string, string>, secretKeys: string[] = []) => configProblems({ ...base, ...config }, secretKeys);
     const cases: { name: string; config: Record<string, string>; expect: [string, string][]; secretKeys?: string[] }[] = [
         { name: "no host, no model image", config: { "inferencePipeline.host": "", "inferencePipeline.model.image": "" }, expect: [
             ["mlplat:inferencePipeline.host", "is required when inferencePipeline.enabled is true: the host name the pipeline's Ingress serves"],
