@@ -2,6 +2,7 @@
 // loopback on a free port, with its data in the test's temp dir, under the
 // package's unprivileged account when we are root.
 
+import { execFileSync } from "child_process";
 import { randomBytes } from "crypto";
 import * as fs from "fs";
 import * as path from "path";
@@ -21,9 +22,8 @@ export interface Server {
 /** What the data-path test needs on the machine; `problems` lists what is missing. */
 export function locateTools(benthosVersion: string) {
     const pgBin = postgresBinDir();
-    const home = process.env.HOME ?? "/root";
-    const cache = process.env.MLPLAT_CACHE ?? path.join(home, ".cache", "mlplat");
-    const benthos = process.env.BENTHOS_BIN ?? path.join(cache, "tools", `benthos-${benthosVersion}`, "benthos");
+    // The cache entry tools/benthos/build.sh builds for the version its go.mod pins.
+    const benthos = process.env.BENTHOS_BIN ?? path.join(execFileSync("bash", [path.join(__dirname, "..", "..", "tools", "benthos", "build.sh"), "--print-dir"], { encoding: "utf8" }).trim(), "benthos");
     const tools = {
         pgBin,
         rabbitmqServer: firstExisting("/usr/lib/rabbitmq/bin/rabbitmq-server"),
@@ -31,7 +31,8 @@ export function locateTools(benthosVersion: string) {
         epmd: firstExisting("/usr/bin/epmd", ...fs.existsSync("/usr/lib/erlang/bin") ? ["/usr/lib/erlang/bin/epmd"] : []),
         redisServer: firstExisting("/usr/bin/redis-server"),
         redisCli: firstExisting("/usr/bin/redis-cli"),
-        benthos: fs.existsSync(benthos) ? benthos : undefined,
+        // Built for the version the cluster runs (tools/benthos/go.mod must pin BENTHOS_VERSION).
+        benthos: fs.existsSync(benthos) && (process.env.BENTHOS_BIN || path.basename(path.dirname(benthos)).startsWith(`benthos-${benthosVersion}-`)) ? benthos : undefined,
     };
     const problems = Object.entries(tools).filter(([, v]) => !v).map(([k]) => k);
     return { ...tools, problems, benthosExpected: benthos };

@@ -4,7 +4,7 @@
 #   --print-dir   print that directory and exit
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../../scripts/cluster-gobuild.sh"
+source "$here/../../scripts/lib.sh"
 
 ETCD_VERSION=v3.6.16 # must match go.etcd.io/etcd/server/v3 in go.mod
 

@@ -4,7 +4,7 @@
 #   --print-dir   print that directory and exit
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../../scripts/cluster-gobuild.sh"
+source "$here/../../scripts/lib.sh"
 
 KUBE_VERSION=v1.33.13               # must match k8s.io/kubernetes in go.mod
 KUBE_BUILD_DATE=2026-06-11T16:59:07Z # the release's module timestamp: reproducible

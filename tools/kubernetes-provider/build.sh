@@ -12,19 +12,17 @@ KUBERNETES_VERSION=4.25.0
 # (tools/pulumi/README.md says why this commit).
 PROVIDER_MODULE=github.com/pulumi/pulumi-kubernetes/provider/v4
 
-dest="$MLPLAT_TOOLS/kubernetes-provider-$KUBERNETES_VERSION-$(mlplat_src_hash "$here")"
+dest="$(mlplat_tool_dir kubernetes-provider "$KUBERNETES_VERSION" "$here")"
 if [[ "${1:-}" == --print-dir ]]; then echo "$dest"; exit 0; fi
-if [[ -x "$dest/pulumi-resource-kubernetes" ]]; then
+if mlplat_tool_cached "$dest" pulumi-resource-kubernetes; then
   echo "kubernetes-provider-$KUBERNETES_VERSION: cached ($dest)"
   exit 0
 fi
 
-command -v go >/dev/null || die "go is not on PATH"
 # Module versions the checksum database does not know; go.sum pins their hashes
 # (tools/pulumi/README.md).
 export GONOSUMDB="${GONOSUMDB:+$GONOSUMDB,}github.com/pulumi/pulumi/pkg,$PROVIDER_MODULE,github.com/pulumi/cloud-ready-checks"
-mkdir -p "$MLPLAT_TOOLS"
-tmp="$(mktemp -d "$MLPLAT_TOOLS/.kubernetes-provider-$KUBERNETES_VERSION.XXXXXX")"
+tmp="$(mlplat_tool_staging "$dest")"
 src="$(mktemp -d)"
 trap 'rm -rf "$tmp" "$src"' EXIT
 start=$SECONDS
@@ -52,9 +50,7 @@ mlplat_go_build "pulumi-resource-kubernetes $KUBERNETES_VERSION" -o "$tmp/pulumi
   ./cmd/pulumi-resource-kubernetes
 # Read by scripts/build-tools.sh to install the plugin into $PULUMI_HOME.
 printf 'resource kubernetes %s pulumi-resource-kubernetes\n' "$KUBERNETES_VERSION" >"$tmp/pulumi-plugins.txt"
-chmod 755 "$tmp"
-[[ -e "$dest" ]] && rm -rf "$dest"
-mv "$tmp" "$dest"
+mlplat_tool_install "$tmp" "$dest"
 trap - EXIT
 rm -rf "$src"
 log "kubernetes-provider-$KUBERNETES_VERSION: done in $((SECONDS - start))s ($dest)"

@@ -4,7 +4,7 @@
 #   --print-dir   print that directory and exit
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../../scripts/cluster-gobuild.sh"
+source "$here/../../scripts/lib.sh"
 
 KWOK_VERSION=v0.8.0 # must match sigs.k8s.io/kwok in go.mod
 

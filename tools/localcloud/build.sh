@@ -5,7 +5,7 @@
 #   --print-dir   print that directory and exit
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-source "$here/../../scripts/cluster-gobuild.sh"
+source "$here/../../scripts/lib.sh"
 
 LOCALCLOUD_VERSION=v0.1.0
 

@@ -9,16 +9,14 @@ source "$here/../../scripts/lib.sh"
 # Plugin version: must equal @pulumi/random's package.json "pulumi.version".
 RANDOM_VERSION=4.21.2
 
-dest="$MLPLAT_TOOLS/random-provider-$RANDOM_VERSION-$(mlplat_src_hash "$here")"
+dest="$(mlplat_tool_dir random-provider "$RANDOM_VERSION" "$here")"
 if [[ "${1:-}" == --print-dir ]]; then echo "$dest"; exit 0; fi
-if [[ -x "$dest/pulumi-resource-random" ]]; then
+if mlplat_tool_cached "$dest" pulumi-resource-random; then
   echo "random-provider-$RANDOM_VERSION: cached ($dest)"
   exit 0
 fi
 
-command -v go >/dev/null || die "go is not on PATH"
-mkdir -p "$MLPLAT_TOOLS"
-tmp="$(mktemp -d "$MLPLAT_TOOLS/.random-provider-$RANDOM_VERSION.XXXXXX")"
+tmp="$(mlplat_tool_staging "$dest")"
 src="$(mktemp -d)"
 trap 'rm -rf "$tmp" "$src"' EXIT
 start=$SECONDS
@@ -43,9 +41,7 @@ cp "$src/gen/bridge-metadata.json" "$out/bridge-metadata.json"
 mlplat_go_build "pulumi-resource-random $RANDOM_VERSION" -o "$tmp/pulumi-resource-random" \
   -ldflags "$ldflags" ./cmd/pulumi-resource-random
 printf 'resource random %s pulumi-resource-random\n' "$RANDOM_VERSION" >"$tmp/pulumi-plugins.txt"
-chmod 755 "$tmp"
-[[ -e "$dest" ]] && rm -rf "$dest"
-mv "$tmp" "$dest"
+mlplat_tool_install "$tmp" "$dest"
 trap - EXIT
 rm -rf "$src"
 log "random-provider-$RANDOM_VERSION: done in $((SECONDS - start))s ($dest)"

@@ -40,11 +40,13 @@ import (
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
+	sdkversion "github.com/pulumi/pulumi/sdk/v3/go/common/version"
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 )
 
-// version is set with -ldflags "-X main.version=..." to the CLI's version.
-var version = "3.248.0"
+// version is the CLI's: the build stamps the sdk's version variable into both
+// binaries (-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v...).
+var version = strings.TrimPrefix(sdkversion.Version, "v")
 
 // exitCodeUserActionable is the exit code @pulumi/pulumi's cmd/run uses after it
 // has already printed an actionable message: the engine should bail quietly.
