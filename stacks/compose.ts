@@ -5,6 +5,7 @@ import { Cluster, LOCAL_CLUSTER_DIR } from "../components/cluster";
 import type { PlatformContext } from "../components/core/context";
 import { parseExtraLabels } from "../components/core/labels";
 import { PlatformNamespace } from "../components/core/namespace";
+import { ownershipTransform, stackIdentity } from "../components/core/ownership";
 import { IngressNginx } from "../components/ingress";
 import { InferencePipeline, inferencePipelineArgs } from "../components/platforms/inference-pipeline";
 import { AiAppStore, aiAppStoreArgs, appStoreManifestTransform, manifestTransform } from "../components/platforms/ai-app-store";
@@ -19,7 +20,7 @@ export interface StackOutputs {
     /** Every image the stack deploys, after relocation, sorted: what an air-gapped operator mirrors. */
     images: pulumi.Output<string[]>;
     cluster: { flavour: string; kubernetesVersion?: string };
-    /** Every namespace the stack creates. */
+    /** Every namespace the stack creates (not those of cluster.existingNamespaces). */
     namespaces: pulumi.Output<string>[];
     storage?: {
         kind: string;
@@ -100,8 +101,12 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         pullSecretName: cfg["registry.pullSecretName"],
     });
     installTransform((input) => registry.transformProps(input));
+    installTransform(ownershipTransform(stackIdentity(pulumi.getProject(), pulumi.getStack())));
 
-    const ctx: PlatformContext = { cluster: cluster.info, registry, extraLabels: parseExtraLabels(cfg["labels.extra"]) };
+    const ctx: PlatformContext = {
+        cluster: cluster.info, registry, extraLabels: parseExtraLabels(cfg["labels.extra"]),
+        existingNamespaces: cfg["cluster.existingNamespaces"],
+    };
     const opts = { providers: { kubernetes: provider } };
 
     if (cfg["ingress.controller"] === "install") {
@@ -146,7 +151,11 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         appStore = new AiAppStore("appstore", args, ctx, opts);
     }
 
-    const namespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace).map((ns) => ns.name);
+    const platformNamespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace);
+    const namespaces = platformNamespaces.filter((ns) => !ns.existing).map((ns) => ns.name);
+    for (const unused of cfg["cluster.existingNamespaces"].filter((n) => !platformNamespaces.some((ns) => ns.plainName === n))) {
+        pulumi.log.warn(`cluster.existingNamespaces names ${unused}, which no enabled platform uses`);
+    }
     return {
         images: registry.images(constructed.map((r) => r.urn)),
         cluster: { flavour: cluster.info.flavour, kubernetesVersion: cluster.info.kubernetesVersion },

@@ -78,6 +78,7 @@ const FORMATS: Partial<Record<SettingKey, { schema: z.ZodType; example: string }
     "storage.minio.image": { schema: pinnedImage, example: "minio/minio:RELEASE.2025-04-22T22-12-26Z" },
     "storage.minio.clientImage": { schema: pinnedImage, example: "minio/mc:RELEASE.2025-04-16T18-13-26Z" },
     "storage.s3.credentialsNamespace": namespaceName("mlplat-storage"),
+    "cluster.existingNamespaces": { schema: z.array(z.string().regex(dnsLabel, "each entry " + NAMESPACE)), example: `'["team-ml"]'` },
     "labels.extra": { schema: z.array(z.string().regex(/^([a-z0-9.-]+\/)?[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?=([A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?)?$/, "each label must be key=value")), example: `'["team=ml"]'` },
 };
 

@@ -74,6 +74,7 @@ export const SETTINGS = {
     "cluster.loadBalancer": choice(TRI_STATE, "auto", "Whether LoadBalancer Services get an address on this cluster. `auto`: yes on the local control plane, no on an existing cluster."),
     "cluster.defaultStorageClass": choice(TRI_STATE, "auto", "Whether the cluster has a default StorageClass that provisions PersistentVolumes. `auto`: yes on the local control plane, yes on an existing cluster."),
     "cluster.storageClass": str("", "StorageClass for the stack's PersistentVolumeClaims; empty means the cluster's default."),
+    "cluster.existingNamespaces": list("Namespaces that already exist in the cluster and that the stack uses without owning them: it does not create, label or delete them, only puts its own objects in them. Any other namespace a platform names is created by the stack, and `pulumi up` refuses one that already exists (see README, \"Objects the stack did not create\")."),
 
     "ingress.controller": choice(INGRESS_CONTROLLERS, "none",
         "Ingress controller: `present` (the cluster already runs one serving ingress.className), `install` (the stack installs the pinned ingress-nginx chart, IngressClass ingress.className) or `none`."),

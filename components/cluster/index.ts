@@ -39,7 +39,10 @@ export class Cluster extends pulumi.ComponentResource {
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:cluster:Cluster", name, {}, opts);
         const facts = args.flavour === "local" ? localFacts(args) : existingFacts(args);
-        const provider = new k8s.Provider(`${name}-k8s`, facts.providerArgs, { parent: this });
+        // Client-side apply: a create is a POST, so creating an object that already exists
+        // fails with AlreadyExists (at preview too) instead of taking it over, as 4.25's
+        // server-side apply does; see docs/architecture.md, "Ownership".
+        const provider = new k8s.Provider(`${name}-k8s`, { ...facts.providerArgs, enableServerSideApply: false }, { parent: this });
         this.info = {
             provider,
             flavour: args.flavour,

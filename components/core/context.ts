@@ -11,4 +11,11 @@ export interface PlatformContext {
     registry: Registry;
     /** Extra labels (`labels.extra`) for every Kubernetes object. */
     extraLabels: Record<string, string>;
+    /**
+     * Namespaces that exist already and that the stack uses without owning them: it does
+     * not create, label or delete them (a team's namespace, one an operator created).
+     * Every other namespace a platform names is created by the stack, and an up fails if
+     * it already exists.
+     */
+    existingNamespaces?: readonly string[];
 }

@@ -55,6 +55,7 @@ describe("dev stack", function () {
             "app.kubernetes.io/name": "mlplat-storage",
             "app.kubernetes.io/managed-by": "mlplat",
             "app.kubernetes.io/part-of": "mlplat-storage",
+            "mlplat.dev/stack": "mlplat.unit",
         });
         assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine"]);
     });
