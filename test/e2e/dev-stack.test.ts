@@ -4,7 +4,7 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { exists, kubectl, projectCopy, ROOT, toolEnv } from "./env";
+import { E2E_CLUSTER_DIR, exists, kubectl, projectCopy, toolEnv } from "./env";
 import * as path from "path";
 import { Setting, SettingKey, SETTINGS } from "../../stacks/settings";
 import { stackFileConfig } from "../unit/harness";
@@ -64,7 +64,7 @@ describe("dev stack on the local control plane", function () {
             PULUMI_BACKEND_URL: `file://${path.join(workDir, ".state")}`,
             // The public dev passphrase, matching the salt committed in Pulumi.dev.yaml.
             PULUMI_CONFIG_PASSPHRASE: "mlplat-dev",
-            MLPLAT_LOCAL_CLUSTER_DIR: path.join(ROOT, ".local", "cluster"),
+            MLPLAT_LOCAL_CLUSTER_DIR: E2E_CLUSTER_DIR,
         };
         stack = await LocalWorkspace.createOrSelectStack({ stackName: "dev", workDir }, { envVars: stackEnv });
         await stack.setConfig("mlplat:storage.minio.rootPassword", { value: ROOT_PASSWORD, secret: true });

@@ -7,27 +7,52 @@ import * as path from "path";
 
 export const ROOT = path.join(__dirname, "..", "..");
 
+/**
+ * The e2e suite's own control plane: its own state directory and ports, started and
+ * purged by the suite, so a developer's `make up` cluster and stack (in .local/cluster,
+ * default ports) are never touched. Every child process inherits this environment.
+ */
+export const E2E_CLUSTER_DIR = process.env.MLPLAT_E2E_CLUSTER_DIR ?? path.join(ROOT, ".local", "e2e-cluster");
+export const USER_CLUSTER_DIR = path.join(ROOT, ".local", "cluster");
+const E2E_PORTS = {
+    MLPLAT_APISERVER_PORT: "26443", MLPLAT_ETCD_PORT: "22379", MLPLAT_ETCD_PEER_PORT: "22380",
+    MLPLAT_KCM_PORT: "20357", MLPLAT_SCHEDULER_PORT: "20359", MLPLAT_KWOK_PORT: "20347",
+};
+Object.assign(process.env, E2E_PORTS, { MLPLAT_CLUSTER_DIR: E2E_CLUSTER_DIR, MLPLAT_LOCAL_CLUSTER_DIR: E2E_CLUSTER_DIR });
+
 /** The environment scripts/env.sh sets up (pulumi on PATH, PULUMI_HOME, no downloads). */
 export function toolEnv(): Record<string, string> {
     const out = execFileSync("bash", ["-c", `source "${ROOT}/scripts/env.sh" >/dev/null && env -0`], { encoding: "utf8" });
     return Object.fromEntries(out.split("\0").filter(Boolean).map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]));
 }
 
-function cluster(...args: string[]) {
+export function cluster(...args: string[]) {
     return spawnSync(path.join(ROOT, "scripts", "cluster.sh"), args, { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 }
 
-/** Starts the local control plane; returns whether it was already running (then it is left running). */
-export function clusterUp(): boolean {
-    const wasRunning = cluster("status").status === 0;
+/** Starts the suite's own control plane. */
+export function clusterUp(): void {
     const up = cluster("up");
     if (up.status !== 0) throw new Error(`scripts/cluster.sh up failed:\n${up.stderr}`);
-    return wasRunning;
 }
 
-export function clusterDown(): void {
-    const down = cluster("down");
-    if (down.status !== 0) throw new Error(`scripts/cluster.sh down failed:\n${down.stderr}`);
+/** Stops the suite's control plane and deletes its state. */
+export function clusterPurge(): void {
+    const down = cluster("down", "--purge");
+    if (down.status !== 0) throw new Error(`scripts/cluster.sh down --purge failed:\n${down.stderr}`);
+}
+
+/** The user's control plane (`make up`'s), with the built kubectl; undefined when it is not running. */
+export function userClusterObjects(): string[] | undefined {
+    const env: NodeJS.ProcessEnv = { ...process.env, MLPLAT_CLUSTER_DIR: USER_CLUSTER_DIR };
+    for (const k of Object.keys(E2E_PORTS)) delete env[k];
+    const script = path.join(ROOT, "scripts", "cluster.sh");
+    if (spawnSync(script, ["status"], { env, stdio: "ignore" }).status !== 0) return undefined;
+    const res = spawnSync(script, ["kubectl", "get", "namespaces,all,pvc,secrets,configmaps,ingresses,networkpolicies,roles,rolebindings",
+        "-A", "-o", "jsonpath={range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} {.metadata.uid}{\"\\n\"}{end}"],
+    { env, encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+    if (res.status !== 0) throw new Error(`reading the user's cluster: ${res.stderr}`);
+    return res.stdout.split("\n").filter(Boolean).sort();
 }
 
 /** The built kubectl against the local control plane; returns parsed JSON for `-o json`. */
@@ -51,10 +76,33 @@ export function projectCopy(): string {
     for (const f of ["Pulumi.yaml", "Pulumi.dev.yaml", "index.ts", "lib.ts", "tsconfig.json", "package.json"]) {
         fs.copyFileSync(path.join(ROOT, f), path.join(dir, f));
     }
-    for (const d of ["components", "stacks", "test/fixtures"]) {
+    for (const d of ["components", "stacks", "scripts", "tools", "test/fixtures"]) {
         if (fs.existsSync(path.join(ROOT, d))) fs.cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
     fs.mkdirSync(path.join(dir, ".state"));
     return dir;
+}
+
+/** Runs the main job's script (`scripts/stack.sh ACTION`) in a project copy, with the copy's own state backend. */
+export function stackScript(workDir: string, action: string): { status: number | null; output: string } {
+    const res = spawnSync("bash", [path.join(workDir, "scripts", "stack.sh"), action], {
+        cwd: workDir, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
+        env: { ...process.env, STACK: "dev", PULUMI_BACKEND_URL: `file://${path.join(workDir, ".state")}` },
+    });
+    return { status: res.status, output: `${res.stdout}\n${res.stderr}` };
+}
+
+/** `kubectl get` of objects carrying `selector` in every namespace, as `Kind namespace/name uid` lines. */
+export function labelled(selector: string, kinds = "namespaces,deployments,statefulsets,services,secrets,configmaps,pvc,jobs,ingresses"): string[] {
+    const out = kubectl("get", kinds, "-A", "-l", selector, "-o",
+        "jsonpath={range .items[*]}{.kind} {.metadata.namespace}/{.metadata.name} {.metadata.uid}{\"\\n\"}{end}") as string;
+    return out.split("\n").filter(Boolean).sort();
+}
+
+/** Writes the dev stack file of a project copy with `config` (mlplat: keys) instead of the committed one, keeping its salt. */
+export function writeDevStack(workDir: string, config: Record<string, string | string[]>): void {
+    const salt = fs.readFileSync(path.join(ROOT, "Pulumi.dev.yaml"), "utf8").split("\n").find((l) => l.startsWith("encryptionsalt:"));
+    const lines = Object.entries(config).map(([k, v]) => `  mlplat:${k}: ${JSON.stringify(v)}`);
+    fs.writeFileSync(path.join(workDir, "Pulumi.dev.yaml"), `config:\n${lines.join("\n")}\n${salt}\n`);
 }

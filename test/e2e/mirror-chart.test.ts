@@ -11,13 +11,13 @@ import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { HelmChart } from "../../components/core/chart";
 import { PlatformNamespace } from "../../components/core/namespace";
 import { Registry } from "../../components/registry";
-import { exists, kubectl, ROOT, toolEnv } from "./env";
+import { E2E_CLUSTER_DIR, exists, kubectl, ROOT, toolEnv } from "./env";
 
 const NS = "mlplat-mirror-e2e";
 const MIRROR = "registry.corp:5000/mlplat";
 
 async function program() {
-    const provider = new k8s.Provider("local", { kubeconfig: pulumi.secret(fs.readFileSync(path.join(ROOT, ".local", "cluster", "kubeconfig"), "utf8")) });
+    const provider = new k8s.Provider("local", { kubeconfig: pulumi.secret(fs.readFileSync(path.join(E2E_CLUSTER_DIR, "kubeconfig"), "utf8")) });
     const registry = new Registry("registry", {
         mode: "mirror", mirrorHost: "registry.corp:5000", pathPrefix: "mlplat",
         username: "puller", password: pulumi.secret("mirror-e2e-password"), pullSecretName: "mlplat-registry",
