@@ -2,16 +2,20 @@ import * as fs from "fs";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import { AksCluster, AksClusterArgs } from "./aks";
 import { ClusterFlavour, ClusterInfo } from "./types";
 
 export * from "./types";
+export * from "./aks";
 
 /** Where `scripts/cluster.sh` writes the local control plane's kubeconfig and version (Pulumi runs programs in the project directory). */
 export const LOCAL_CLUSTER_DIR = process.env.MLPLAT_LOCAL_CLUSTER_DIR ?? path.join(process.cwd(), ".local", "cluster");
 
 export interface ClusterArgs {
-    /** `local`: the bundled control plane. `existing`: a kubeconfig, a context, or in-cluster credentials. */
+    /** `local`: the bundled control plane. `existing`: a kubeconfig, a context, or in-cluster credentials. `aks`: an AKS cluster (`aks`). */
     flavour: ClusterFlavour;
+    /** The AKS cluster to create or use (`aks`). */
+    aks?: AksClusterArgs;
     /** Kubeconfig file. Empty: `existing` uses the provider's usual chain; `local` uses LOCAL_CLUSTER_DIR. */
     kubeconfig?: string;
     /** Context in the kubeconfig (`existing`). */
@@ -35,10 +39,16 @@ export interface ClusterArgs {
  */
 export class Cluster extends pulumi.ComponentResource {
     readonly info: ClusterInfo;
+    /** The AKS cluster (`aks`): its ARM id, location and node count, for Azure platforms. */
+    readonly aks?: AksCluster;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:cluster:Cluster", name, {}, opts);
-        const facts = args.flavour === "local" ? localFacts(args) : existingFacts(args);
+        if (args.flavour === "aks") {
+            if (!args.aks) throw new Error("cluster flavour aks needs its AksClusterArgs");
+            this.aks = new AksCluster(`${name}-aks`, args.aks, { parent: this });
+        }
+        const facts = this.aks ? aksFacts(this.aks) : args.flavour === "local" ? localFacts(args) : existingFacts(args);
         // Client-side apply: a create is a POST, so creating an object that already exists
         // fails with AlreadyExists (at preview too) instead of taking it over, as 4.25's
         // server-side apply does; see docs/architecture.md, "Ownership".
@@ -79,6 +89,17 @@ function localFacts(args: ClusterArgs): FlavourFacts {
         providerArgs: { kubeconfig: kubeconfigContents(file, "start the local control plane with `make cluster-up` (or set mlplat:cluster.kind existing)") },
         kubernetesVersion: fs.existsSync(versionFile) ? fs.readFileSync(versionFile, "utf8").trim() : undefined,
         nodeCount: 3,
+        loadBalancer: true,
+    };
+}
+
+// AKS: the user kubeconfig (a secret) from the cluster's credentials; Azure's load
+// balancer serves LoadBalancer Services and the `default` StorageClass provisions disks.
+function aksFacts(aks: AksCluster): FlavourFacts {
+    return {
+        providerArgs: { kubeconfig: aks.kubeconfig },
+        kubernetesVersion: aks.kubernetesVersion,
+        nodeCount: typeof aks.nodeCount === "number" ? aks.nodeCount : undefined,
         loadBalancer: true,
     };
 }

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 
-/** The kinds of cluster mlplat deploys to. AKS and EKS join this list with their components. */
-export type ClusterFlavour = "local" | "existing";
+/** The kinds of cluster mlplat deploys to. EKS joins this list with its component. */
+export type ClusterFlavour = "local" | "existing" | "aks";
 
 /** What the platforms need to know about the cluster they deploy to. */
 export interface ClusterInfo {
