@@ -77,7 +77,7 @@ export interface ProgramRun<T> {
 }
 
 /** Runs `program` under the AWS mocks, recording each resource with its inputs, parent and dependsOn. */
-export async function runAwsProgram<T>(program: () => T): Promise<ProgramRun<T>> {
+export async function runAwsProgram<T>(program: () => T | Promise<T>): Promise<ProgramRun<T>> {
     const resources: Registered[] = [];
     const calls: string[] = [];
     pulumi.runtime.setMocks({
@@ -97,15 +97,17 @@ export async function runAwsProgram<T>(program: () => T): Promise<ProgramRun<T>>
     let result: T | undefined;
     let error: Error | undefined;
     try {
-        result = await pulumi.runtime.runInPulumiStack(async () => {
+        await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((a) => {
                 const deps = a.opts.dependsOn;
                 const list: unknown[] = Array.isArray(deps) ? deps : deps ? [deps] : [];
                 options.set(`${a.type}::${a.name}`, { dependsOn: list.map(nameOf).filter((n): n is string => !!n), parent: nameOf(a.opts.parent) });
                 return undefined;
             });
-            return program();
-        }) as T;
+            // The result stays out of the stack's outputs (it is usually a component).
+            result = await program();
+            return undefined;
+        });
     } catch (e) {
         error = e as Error;
     }
