@@ -17,3 +17,6 @@ export * from "./components/ingress";
 export { parseConfig, loadConfig, ConfigError, StackConfig, ConfigProblem } from "./stacks/config";
 export { composeStack, StackOutputs } from "./stacks/compose";
 export { SETTINGS } from "./stacks/settings";
+export { createDataService, dataServiceArgs } from "./stacks/foundation";
+export { inferencePipelineArgs } from "./stacks/platforms/inference-pipeline";
+export { aiAppStoreArgs } from "./stacks/platforms/ai-app-store";

@@ -7,11 +7,13 @@ import { parseExtraLabels } from "../components/core/labels";
 import { PlatformNamespace } from "../components/core/namespace";
 import { ownershipTransform, stackIdentity } from "../components/core/ownership";
 import { IngressNginx } from "../components/ingress";
-import { InferencePipeline, inferencePipelineArgs } from "../components/platforms/inference-pipeline";
-import { AiAppStore, aiAppStoreArgs, appStoreManifestTransform, manifestTransform } from "../components/platforms/ai-app-store";
+import { InferencePipeline } from "../components/platforms/inference-pipeline";
+import { AiAppStore, appStoreManifestTransform, manifestTransform } from "../components/platforms/ai-app-store";
 import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
+import { aiAppStoreArgs } from "./platforms/ai-app-store";
+import { inferencePipelineArgs } from "./platforms/inference-pipeline";
 
 /** How the registry's transform is installed: the engine's stack-wide transform in a real run. */
 export type InstallTransform = (transform: (input: TransformInput) => Record<string, unknown> | undefined) => void;

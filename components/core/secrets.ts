@@ -32,13 +32,6 @@ export function keyRef(secret: k8s.core.v1.Secret, key: string): SecretKeyRef {
     return { secretName: secret.metadata.name, key };
 }
 
-/** The `.dockerconfigjson` document for one registry, as a secret Output. */
-export function dockerConfigJson(host: string, username: string, password: pulumi.Input<string>): pulumi.Output<string> {
-    return pulumi.secret(pulumi.output(password).apply((p) => JSON.stringify({
-        auths: { [host]: { username, password: p, auth: Buffer.from(`${username}:${p}`).toString("base64") } },
-    })));
-}
-
 /**
  * One Secret with the same values in each namespace that asks for it, created on first
  * request: pods read only Secrets of their own namespace, so a service shared by

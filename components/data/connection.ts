@@ -2,12 +2,22 @@
 // namespace with the same keys in every mode. This module decides the Secret names,
 // the keys, how connection strings are built for in-cluster services and how the
 // user's connection strings are read in `external` mode. Pure TypeScript: no Pulumi.
-import type { DataServiceName } from "../../stacks/settings";
-
-export type { DataServiceName } from "../../stacks/settings";
+/**
+ * The data services, the key of the connection secret each takes in `external` mode (with an
+ * example), and the defaults of DataServiceArgs: pinned image, chart version, volume size and
+ * the platform's user and database.
+ */
+export const DATA_SERVICES = {
+    postgresql: { secretKey: "dsn", example: "postgres://user:pass@db.example:5432/mlservice?sslmode=require", image: "postgres:16.15-alpine", chartVersion: "15.5.38", size: "8Gi", username: "mlservice", database: "mlservice" },
+    redis: { secretKey: "url", example: "redis://:pass@redis.example:6379/0", image: "redis:7.4.11-alpine", chartVersion: "20.6.2", size: "2Gi" },
+    rabbitmq: { secretKey: "url", example: "amqp://user:pass@rabbitmq.example:5672/", image: "rabbitmq:4.2.1-management-alpine", chartVersion: "15.4.0", size: "4Gi", username: "mlplat" },
+    mongodb: { secretKey: "uri", example: "mongodb://user:pass@mongo.example:27017/appstore", image: "mongo:7.0.26", chartVersion: "15.6.26", size: "8Gi", username: "appstore", database: "appstore" },
+} as const;
+export type DataServiceName = keyof typeof DATA_SERVICES;
 
 /** How a data service is provided. */
-export type DataMode = "embedded" | "chart" | "external";
+export const DATA_MODES = ["embedded", "chart", "external"] as const;
+export type DataMode = (typeof DATA_MODES)[number];
 
 /**
  * Per service: the connection Secret's name (the go-with-me-ml names where the guide has

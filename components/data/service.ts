@@ -12,10 +12,8 @@ import { selectorLabels, standardLabels } from "../core/labels";
 import type { PlatformNamespace } from "../core/namespace";
 import { keyRef, secretFromOutputs, SecretPerNamespace } from "../core/secrets";
 import { container, execProbe, podSpec, Resources, SecretKeyRef } from "../core/workload";
-import { DATA_SERVICES, SETTINGS } from "../../stacks/settings";
-import type { StackConfig } from "../../stacks/config";
 import {
-    CONNECTIONS, ConnectionKey, connectionValues, DataMode, DataServiceName, externalConnectionValues,
+    CONNECTIONS, ConnectionKey, connectionValues, DATA_SERVICES, DataMode, DataServiceName, externalConnectionValues,
 } from "./connection";
 import { ServiceSpec, SPECS } from "./services";
 
@@ -55,19 +53,19 @@ export interface DataServiceArgs<S extends DataServiceName = DataServiceName> {
     service: S;
     /** `embedded`, `chart` or `external`. */
     mode: DataMode;
-    /** Official image (embedded), pinned; default `data.<service>.image`'s default. */
+    /** Official image (embedded), pinned; default `DATA_SERVICES[service].image`. */
     image?: string;
-    /** Version of the Bitnami chart (chart); default `data.<service>.chartVersion`'s default. */
+    /** Version of the Bitnami chart (chart); default `DATA_SERVICES[service].chartVersion`. */
     chartVersion?: string;
     /** OCI registry mirroring the charts (`registry.chartMirror`); empty or undefined for Bitnami's public registry. */
     chartMirror?: string;
-    /** Size of the PersistentVolumeClaim (embedded, chart); default `data.<service>.size`'s default. */
+    /** Size of the PersistentVolumeClaim (embedded, chart); default `DATA_SERVICES[service].size`. */
     size?: string;
     /** StorageClass of the PersistentVolumeClaim; undefined means the cluster's (`ClusterInfo.storageClass`). */
     storageClass?: string;
-    /** The platform's user (postgresql, rabbitmq, mongodb; embedded and chart create it); default `data.<service>.username`'s default. */
+    /** The platform's user (postgresql, rabbitmq, mongodb; embedded and chart create it); default `DATA_SERVICES[service].username`. */
     username?: string;
-    /** The platform's database (postgresql, mongodb): created in embedded and chart modes, the fallback when an external connection string names none; default `data.<service>.database`'s default. */
+    /** The platform's database (postgresql, mongodb): created in embedded and chart modes, the fallback when an external connection string names none; default `DATA_SERVICES[service].database`. */
     database?: string;
     /** The user's connection string (external; required there), a secret. */
     external?: pulumi.Input<string>;
@@ -78,8 +76,9 @@ export interface DataServiceArgs<S extends DataServiceName = DataServiceName> {
 /** Bitnami's OCI registry: it keeps every chart version (the https index at charts.bitnami.com keeps only recent ones). */
 export const BITNAMI_CHARTS = "oci://registry-1.docker.io/bitnamicharts";
 
-const setting = (service: DataServiceName, key: string): string | undefined =>
-    (SETTINGS as Record<string, { default: unknown }>)[`data.${service}.${key}`]?.default as string | undefined;
+/** A default of DataServiceArgs (DATA_SERVICES), when the service has one. */
+const setting = (service: DataServiceName, key: "image" | "chartVersion" | "size" | "username" | "database"): string | undefined =>
+    (DATA_SERVICES[service] as Partial<Record<string, string>>)[key];
 
 const k8sResources = (r: Resources) => {
     const f = (x: Resources["requests"]) => ({ cpu: x.cpu, memory: x.memory, "ephemeral-storage": x.ephemeralStorage });
@@ -265,32 +264,4 @@ export class DataService<S extends DataServiceName = DataServiceName> extends pu
     keyRef(namespace: PlatformNamespace, key: ConnectionKey<S>): SecretKeyRef {
         return keyRef(this.secretIn(namespace), key);
     }
-}
-
-/** The DataServiceArgs that the stack config gives a service (`data.<service>.*`, `registry.chartMirror`). */
-export function dataServiceArgs<S extends DataServiceName>(cfg: StackConfig, service: S): DataServiceArgs<S> {
-    const get = (key: string) => (cfg as Record<string, unknown>)[`data.${service}.${key}`] as string | undefined;
-    return {
-        service,
-        mode: get("mode") as DataMode,
-        image: get("image"),
-        chartVersion: get("chartVersion"),
-        chartMirror: cfg["registry.chartMirror"] || undefined,
-        size: get("size"),
-        storageClass: get("storageClass") || undefined,
-        username: get("username"),
-        database: get("database"),
-        external: (cfg as Record<string, unknown>)[`data.${service}.external.${DATA_SERVICES[service].secretKey}`] as pulumi.Output<string> | undefined,
-    };
-}
-
-/**
- * The data service a platform asks for, configured by the stack config: e.g.
- * `createDataService("pipeline-postgresql", "postgresql", cfg, ctx, namespace, { parent: this })`
- * in the platform's constructor, then `conn.keyRef(namespace, "dsn")` in its containers and
- * `dependsOn: conn.ready` where it must wait for the server.
- */
-export function createDataService<S extends DataServiceName>(name: string, service: S, cfg: StackConfig, ctx: PlatformContext,
-    namespace: PlatformNamespace, opts?: pulumi.ComponentResourceOptions): DataService<S> {
-    return new DataService(name, dataServiceArgs(cfg, service), ctx, namespace, opts);
 }

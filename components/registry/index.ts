@@ -1,6 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { dockerConfigJson } from "../core/secrets";
 import { ImageField, mayHoldPodSpecs, relocateImage, rewriteImageFields, rewritePodSpecs } from "./relocate";
 
 export { relocateImage, rewritePodSpecs, mayHoldPodSpecs, rewriteImageFields, ImageField } from "./relocate";
@@ -98,4 +97,11 @@ export class Registry extends pulumi.ComponentResource {
     images(after: pulumi.Input<unknown>[]): pulumi.Output<string[]> {
         return pulumi.all(after).apply(() => [...this.seen].sort());
     }
+}
+
+/** The `.dockerconfigjson` document for one registry, as a secret Output. */
+export function dockerConfigJson(host: string, username: string, password: pulumi.Input<string>): pulumi.Output<string> {
+    return pulumi.secret(pulumi.output(password).apply((p) => JSON.stringify({
+        auths: { [host]: { username, password: p, auth: Buffer.from(`${username}:${p}`).toString("base64") } },
+    })));
 }

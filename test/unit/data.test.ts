@@ -8,9 +8,10 @@ import { PlatformNamespace } from "../../components/core/namespace";
 import { container, execProbe, podSpec } from "../../components/core/workload";
 import { Registry } from "../../components/registry";
 import {
-    CONNECTIONS, createDataService, DataMode, DataService, DataServiceArgs, DataServiceName, externalConnectionValues, isConnectionString,
+    CONNECTIONS, DataMode, DataService, DataServiceArgs, DataServiceName, externalConnectionValues, isConnectionString,
 } from "../../components/data";
 import { ConfigError, parseConfig } from "../../stacks/config";
+import { createDataService } from "../../stacks/foundation";
 import { configProblems, MOCK_SECRETS, plainTextLeaks, Registered, SECRET_SIG, tempKubeconfig } from "./harness";
 
 const SERVICES: DataServiceName[] = ["postgresql", "redis", "rabbitmq", "mongodb"];

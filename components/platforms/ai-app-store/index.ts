@@ -22,15 +22,13 @@ import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, httpProbe, podSpec, SecretKeyRef } from "../../core/workload";
-import { CONNECTIONS, DataConnection, DataService, DataServiceArgs } from "../../data";
-import { DATA_SERVICES } from "../../../stacks/settings";
+import { CONNECTIONS, DATA_SERVICES, DataConnection, DataService, DataServiceArgs } from "../../data";
 import { CREDENTIAL_KEYS, ObjectStore } from "../../storage/types";
 import { ManifestTransformArgs } from "./transform";
 import { APP, BackendEnvName, EMISSARY, KNATIVE, KNATIVE_IMAGE_FIELDS, knativeTooOld } from "./versions";
 
 export * from "./versions";
 export * from "./transform";
-export { aiAppStoreArgs } from "./config";
 
 /** An inference engine the backend serves users' models with. */
 export type AppStoreEngine = "emissary" | "knative";

@@ -28,7 +28,6 @@ export * from "./names";
 export * from "./benthos";
 export * from "./schema";
 export * from "./api";
-export { inferencePipelineArgs } from "./config";
 
 /** The data services the pipeline talks to. */
 export type PipelineDataServiceName = "postgresql" | "redis" | "rabbitmq";

@@ -1,0 +1,94 @@
+// The building blocks of the settings tables: how a setting is declared, the typed value it
+// parses to, the value formats and rules shared by every section (stacks/foundation.ts,
+// stacks/platforms/*.ts). Assembled into one table by stacks/settings.ts and checked by
+// stacks/config.ts.
+import * as path from "path";
+import type * as pulumi from "@pulumi/pulumi";
+import { z } from "zod";
+import { isPinnedImage } from "../components/core/images";
+
+export type SettingType = "string" | "integer" | "boolean" | "array";
+
+export interface Setting {
+    type: SettingType;
+    /** The default, as Pulumi.yaml declares it. An empty string means "not set". */
+    default: string | number | boolean | string[];
+    description: string;
+    /** Allowed values of a string setting. */
+    choices?: readonly string[];
+    /** Must be set with `pulumi config set --secret`. */
+    secret?: boolean;
+}
+
+export const str = (def: string, description: string) => ({ type: "string" as const, default: def, description });
+export const choice = <T extends string>(choices: readonly T[], def: T, description: string) =>
+    ({ type: "string" as const, default: def, description, choices });
+export const bool = (def: boolean, description: string) => ({ type: "boolean" as const, default: def, description });
+export const int = (def: number, description: string) => ({ type: "integer" as const, default: def, description });
+export const list = (description: string) => ({ type: "array" as const, default: [] as string[], description });
+export const secret = (description: string) => ({ type: "string" as const, default: "", description, secret: true as const });
+
+export const TRI_STATE = ["auto", "true", "false"] as const;
+
+/** The parsed value of a setting. */
+export type ValueOf<S> =
+    S extends { secret: true } ? pulumi.Output<string> | undefined :
+    S extends { type: "boolean" } ? boolean :
+    S extends { type: "integer" } ? number :
+    S extends { type: "array" } ? string[] :
+    S extends { choices: readonly (infer C)[] } ? C :
+    string;
+
+/** The parsed config of a settings table, keyed exactly as users set it. */
+export type ConfigOf<T> = { readonly [K in keyof T]: ValueOf<T[K]> };
+
+/** A setting's format: the zod schema of its value and an example for the fix. */
+export interface Format { schema: z.ZodType; example: string }
+
+/** The values a rule reads (before secrets are wrapped), by key. */
+export type Values<K extends string> = { readonly [k in K]: unknown };
+/** Contradictions between settings; each problem names the key to change and how. */
+export type Rule<K extends string> = (v: Values<K>, problem: (key: K, message: string, hint: string) => void) => void;
+
+export const setCmd = (key: string, example: string, isSecret = false) =>
+    `pulumi config set ${isSecret ? "--secret " : ""}${key} ${example}`;
+export const isSet = (v: unknown) => v !== "" && v !== undefined;
+/** Keys of `table` under `prefix` that were changed from their defaults. */
+export const changedUnder = <K extends string>(v: Values<string>, prefix: string, table: Record<K, Setting>) =>
+    (Object.keys(table) as K[]).filter((k) => k.startsWith(prefix) && JSON.stringify(v[k]) !== JSON.stringify(table[k].default));
+
+export function expandHome(p: string): string {
+    return p.startsWith("~/") ? path.join(process.env.HOME ?? "", p.slice(2)) : p;
+}
+
+// Formats of single values. Empty strings mean "not set" and are always accepted here;
+// whether a value is required is a cross-field rule.
+export const dnsLabel = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+export const dnsName = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+export const optional = (re: RegExp, what: string) => z.string().refine((v) => v === "" || re.test(v), what);
+// Formats shared by several settings: one wording per rule.
+const PINNED = "must be an image with a pinned tag or digest (not latest)";
+export const pinnedImage = z.string().refine(isPinnedImage, PINNED);
+export const pinnedOrEmpty = z.string().refine((v) => v === "" || isPinnedImage(v), PINNED);
+export const NAMESPACE = "must be a namespace name (DNS label)";
+export const namespaceName = (example: string): Format => ({ schema: z.string().regex(dnsLabel, NAMESPACE), example });
+export const hostName = (example: string): Format => ({ schema: optional(dnsName, "must be a DNS host name (lowercase letters, digits, '-' and '.', no scheme, port or path)"), example });
+export const count = (min: number, what: string) => z.number().int().min(min, what);
+export const exactVersion = (example: string): Format => ({ schema: z.string().regex(/^\d+\.\d+\.\d+$/, `must be an exact version like ${example}`), example });
+
+/** A platform's part of the settings table and of the parser (stacks/platforms/<platform>.ts). */
+export interface PlatformSettings<K extends string> {
+    /** Its `<platform>.enabled` setting. */
+    enabled: K;
+    /** How problems name it, e.g. "the inference pipeline". */
+    title: string;
+    /** Refused with `ingress.controller=none`. */
+    needsIngress: boolean;
+    /** Refused with `storage.kind=none`. */
+    needsStorage: boolean;
+    settings: Record<K, Setting>;
+    formats: Partial<Record<K, Format>>;
+    /** Its cross-setting rules; it may read foundation and other platforms' settings too. */
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    rule: Rule<any>;
+}
