@@ -4,8 +4,11 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { AksCluster, AksClusterArgs } from "./aks";
 import { ClusterFlavour, ClusterInfo } from "./types";
+import { EksCluster, EksClusterArgs } from "./eks";
+import { MANAGED_BY } from "../core/labels";
 
 export * from "./types";
+export * from "./eks";
 export * from "./aks";
 
 /** Where `scripts/cluster.sh` writes the local control plane's kubeconfig and version (Pulumi runs programs in the project directory). */
@@ -16,6 +19,8 @@ export interface ClusterArgs {
     flavour: ClusterFlavour;
     /** The AKS cluster to create or use (`aks`). */
     aks?: AksClusterArgs;
+    /** The EKS cluster to create or use (`eks`). */
+    eks?: EksClusterArgs;
     /** Kubeconfig file. Empty: `existing` uses the provider's usual chain; `local` uses LOCAL_CLUSTER_DIR. */
     kubeconfig?: string;
     /** Context in the kubeconfig (`existing`). */
@@ -39,20 +44,26 @@ export interface ClusterArgs {
  */
 export class Cluster extends pulumi.ComponentResource {
     readonly info: ClusterInfo;
+    /** The EKS cluster (`eks`): its name, endpoint and OIDC issuer. */
+    readonly eks?: EksCluster;
     /** The AKS cluster (`aks`): its ARM id, location and node count, for Azure platforms. */
     readonly aks?: AksCluster;
 
     constructor(name: string, args: ClusterArgs, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:cluster:Cluster", name, {}, opts);
+        if (args.flavour === "eks") {
+            if (!args.eks) throw new Error("cluster flavour eks needs its EksClusterArgs");
+            this.eks = new EksCluster(`${name}-eks`, args.eks, { parent: this });
+        }
         if (args.flavour === "aks") {
             if (!args.aks) throw new Error("cluster flavour aks needs its AksClusterArgs");
             this.aks = new AksCluster(`${name}-aks`, args.aks, { parent: this });
         }
-        const facts = this.aks ? aksFacts(this.aks) : args.flavour === "local" ? localFacts(args) : existingFacts(args);
+        const facts = this.aks ? aksFacts(this.aks) : this.eks ? eksFacts(this.eks, args.eks!) : args.flavour === "local" ? localFacts(args) : existingFacts(args);
         // Client-side apply: a create is a POST, so creating an object that already exists
         // fails with AlreadyExists (at preview too) instead of taking it over, as 4.25's
         // server-side apply does; see docs/architecture.md, "Ownership".
-        const provider = new k8s.Provider(`${name}-k8s`, { ...facts.providerArgs, enableServerSideApply: false }, { parent: this });
+        const provider = new k8s.Provider(`${name}-k8s`, { ...facts.providerArgs, enableServerSideApply: false }, { parent: this, dependsOn: facts.dependsOn });
         this.info = {
             provider,
             flavour: args.flavour,
@@ -63,6 +74,8 @@ export class Cluster extends pulumi.ComponentResource {
             storageClass: args.storageClass || undefined,
             ingress: args.ingressClassName ? { className: args.ingressClassName } : undefined,
         };
+        // EKS: the default gp3 StorageClass, once the EBS CSI driver runs.
+        this.eks?.createStorageClass(provider, { "app.kubernetes.io/managed-by": MANAGED_BY });
         this.registerOutputs({ flavour: args.flavour, kubernetesVersion: this.info.kubernetesVersion });
     }
 }
@@ -72,6 +85,8 @@ interface FlavourFacts {
     kubernetesVersion?: string;
     nodeCount?: number;
     loadBalancer: boolean;
+    /** What the provider waits for (a new cluster's nodes, add-ons and access entries). */
+    dependsOn?: pulumi.Resource[];
 }
 
 // The kubeconfig's contents (not its path) go to the provider, as a secret: the path
@@ -101,6 +116,18 @@ function aksFacts(aks: AksCluster): FlavourFacts {
         kubernetesVersion: aks.kubernetesVersion,
         nodeCount: typeof aks.nodeCount === "number" ? aks.nodeCount : undefined,
         loadBalancer: true,
+    };
+}
+
+// EKS: the kubeconfig runs `aws eks get-token`; the AWS cloud provider serves LoadBalancer
+// Services, and a new cluster gets the default gp3 StorageClass.
+function eksFacts(eks: EksCluster, args: EksClusterArgs): FlavourFacts {
+    return {
+        providerArgs: { kubeconfig: eks.kubeconfig },
+        kubernetesVersion: args.version || undefined,
+        nodeCount: eks.nodeCount,
+        loadBalancer: true,
+        dependsOn: eks.ready,
     };
 }
 

@@ -1,7 +1,7 @@
 import * as k8s from "@pulumi/kubernetes";
 
-/** The kinds of cluster mlplat deploys to. EKS joins this list with its component. */
-export type ClusterFlavour = "local" | "existing" | "aks";
+/** The kinds of cluster mlplat deploys to; AKS and EKS create (or find) their cluster in components/cluster. */
+export type ClusterFlavour = "local" | "existing" | "aks" | "eks";
 
 /** What the platforms need to know about the cluster they deploy to. */
 export interface ClusterInfo {

@@ -4,9 +4,14 @@ import * as assert from "assert";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
+import { Cluster } from "../../components/cluster";
+import { Registry } from "../../components/registry";
+import { ModelServer } from "../../components/platforms/model-serving";
 import { AWS_NAME_LIMITS, awsName, EKS_ADDONS, EksCluster, EksClusterArgs, eksProblems, subnetCidrs } from "../../components/cluster/eks";
+import { SECRET_SIG, unsecret } from "./harness";
 import { ACCOUNT, EXISTING_CLUSTER, MOCK_CA, OIDC_ISSUER, ofType, REGION, runAwsProgram, single, valueOf } from "./aws-harness";
 
+const SECRET_KEY = "4dabf18193072939515e22adb298388d";
 const ADMIN = `arn:aws:iam::${ACCOUNT}:role/platform-admins`;
 const create = (over: Partial<EksClusterArgs> = {}): EksClusterArgs => ({ mode: "create", name: "ml-eks", version: "1.33", adminPrincipalArns: [ADMIN], ...over });
 
@@ -199,5 +204,29 @@ describe("EKS cluster (mocks)", function () {
         const run = await eksRun(create({ name: "bad name" }));
         assert.match(String(run.error), /eks cluster bad name: name: cluster name bad name must be/);
         assert.strictEqual(run.resources.filter((r) => r.type.startsWith("aws:")).length, 0);
+    });
+
+    it("is a Cluster flavour: the provider takes the kubeconfig secret, waits for the cluster, and the platforms run on it unchanged", async () => {
+        const run = await runAwsProgram(() => {
+            const cluster = new Cluster("cluster", { flavour: "eks", eks: create() });
+            const registry = new Registry("registry", { mode: "public", pullSecretName: "mlplat-registry" });
+            new ModelServer("models", { models: [{ name: "classifier", image: "registry.example.com/c:1.0", serviceType: "LoadBalancer" }] },
+                { cluster: cluster.info, registry, extraLabels: {} }, { providers: { kubernetes: cluster.info.provider } });
+            return cluster;
+        });
+        assert.ifError(run.error);
+        const cluster = run.result!;
+        assert.strictEqual(cluster.info.flavour, "eks");
+        assert.strictEqual(cluster.info.loadBalancer, true);
+        assert.strictEqual(cluster.info.nodeCount, 2);
+        assert.strictEqual(cluster.info.kubernetesVersion, "1.33");
+        const provider = single(run.resources, "pulumi:providers:kubernetes");
+        assert.strictEqual(provider.inputs.enableServerSideApply, "false");
+        assert.strictEqual(provider.inputs.kubeconfig[SECRET_KEY], SECRET_SIG, "the kubeconfig reaches the provider as a secret");
+        assert.match(unsecret(provider.inputs.kubeconfig), /get-token/);
+        assert.deepStrictEqual(provider.dependsOn!.sort(), ["cluster-eks-admin-0-policy", "cluster-eks-nodes", ...EKS_ADDONS.map((a) => `cluster-eks-${a}`)].sort());
+        assert.strictEqual(single(run.resources, "kubernetes:storage.k8s.io/v1:StorageClass").inputs.metadata.name, "gp3");
+        assert.strictEqual(single(run.resources, "kubernetes:core/v1:Service", "classifier").inputs.spec.type, "LoadBalancer");
+        assert.throws(() => new Cluster("c", { flavour: "eks" }), /cluster flavour eks needs its EksClusterArgs/);
     });
 });
