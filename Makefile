@@ -64,7 +64,11 @@ gen: deps
 typecheck: deps
 	node_modules/.bin/tsc --noEmit -p .
 
-test-unit: typecheck
+# Layering: nothing under components/ imports stacks/, no import cycles (.dependency-cruiser.cjs).
+lint-deps: deps
+	node_modules/.bin/depcruise --config .dependency-cruiser.cjs index.ts lib.ts components stacks scripts
+
+test-unit: typecheck lint-deps
 	$(MOCHA) --recursive 'test/unit/**/*.test.ts'
 
 test-datapath: deps

@@ -15,8 +15,25 @@ import * as storage from "@pulumi/azure-native/storage";
 import type { PlatformContext } from "../../core/context";
 import { standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import type { AzureMlClusterRef } from "./index";
-import { AZUREML_KEY_PREFIX, AzureMlSettingsError, SettingsProblem } from "./settings";
+import { AZUREML_KEY_PREFIX, AzureMlClusterKind, AzureMlSettingsError, SettingsProblem } from "./settings";
+
+// Here rather than in index.ts, which imports this module (no import cycles).
+/** The cluster the extension goes on: this stack's AKS cluster, an existing one, or an Arc-connected cluster. */
+export interface AzureMlClusterRef {
+    kind: AzureMlClusterKind;
+    /** ARM id of the managed or connected cluster. */
+    id: pulumi.Input<string>;
+    name: pulumi.Input<string>;
+    resourceGroupName: pulumi.Input<string>;
+    /** Azure region; the derived `location`, `jobSchedulerLocation` and `domain` come from it. */
+    location: pulumi.Input<string>;
+    /** Node count (agent pools' sum, or Arc `totalNodeCount`); below 3 the router defaults to DevTest without HA. */
+    nodeCount?: pulumi.Input<number | undefined>;
+    /** Arc distribution (`openshift` adds `openshift=true`). */
+    distribution?: pulumi.Input<string | undefined>;
+    /** Whether the AKS cluster has local accounts (compute attach needs them, or Trusted Access). Unknown: undefined. */
+    localAccounts?: boolean;
+}
 
 /** Built-in role definition ids (the same in every subscription). */
 export const ROLES = {

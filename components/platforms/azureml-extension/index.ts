@@ -9,32 +9,15 @@ import * as kubernetesconfiguration from "@pulumi/azure-native/kubernetesconfigu
 import * as operationalinsights from "@pulumi/azure-native/operationalinsights";
 import type { PlatformContext } from "../../core/context";
 import { AzureRelay, CREATED_BY_TAG, ServiceBus } from "../../messaging";
-import { AzureMlCompute, AzureMlComputeArgs } from "./compute";
+import { AzureMlClusterRef, AzureMlCompute, AzureMlComputeArgs } from "./compute";
 import {
-    AzureMlClusterKind, AzureMlRelease, AzureMlSettings, AzureMlSettingsError, CLUSTER_RP, ClusterFacts, EXTENSION_TYPE,
+    AzureMlRelease, AzureMlSettings, AzureMlSettingsError, CLUSTER_RP, ClusterFacts, EXTENSION_TYPE,
     logAnalyticsWorkspaceName, messagingNamespaceName, MessagingFacts, protectedSettings, ProtectedValues, publicSettings,
     relayEnabled, RELEASE_NAMESPACE, SERVICE_BUS_TOPICS, serviceBusEnabled, settingsProblems,
 } from "./settings";
 
 export * from "./settings";
 export * from "./compute";
-
-/** The cluster the extension goes on: this stack's AKS cluster, an existing one, or an Arc-connected cluster. */
-export interface AzureMlClusterRef {
-    kind: AzureMlClusterKind;
-    /** ARM id of the managed or connected cluster. */
-    id: pulumi.Input<string>;
-    name: pulumi.Input<string>;
-    resourceGroupName: pulumi.Input<string>;
-    /** Azure region; the derived `location`, `jobSchedulerLocation` and `domain` come from it. */
-    location: pulumi.Input<string>;
-    /** Node count (agent pools' sum, or Arc `totalNodeCount`); below 3 the router defaults to DevTest without HA. */
-    nodeCount?: pulumi.Input<number | undefined>;
-    /** Arc distribution (`openshift` adds `openshift=true`). */
-    distribution?: pulumi.Input<string | undefined>;
-    /** Whether the AKS cluster has local accounts (compute attach needs them, or Trusted Access). Unknown: undefined. */
-    localAccounts?: boolean;
-}
 
 export interface AzureMlExtensionArgs {
     cluster: AzureMlClusterRef;
