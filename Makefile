@@ -93,3 +93,16 @@ build: deps
 	node_modules/.bin/tsc -p tsconfig.build.json
 
 .PHONY: help deps tools tools-main install up preview destroy outputs cluster-up down cluster-status gen typecheck test-unit test-datapath test-e2e test-go test build
+
+# The policy pack (policy/, docs/reviewing-changes.md): its own packages, type-checked with the
+# unit tests (previews run it type-checked too), installed with the main job's tools.
+policy-deps: deps
+	scripts/policy.sh deps
+
+typecheck-policy: policy-deps
+	node_modules/.bin/tsc -p policy/tsconfig.json
+
+install: policy-deps
+test-unit: typecheck-policy
+
+.PHONY: policy-deps typecheck-policy
