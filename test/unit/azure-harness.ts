@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { PlatformContext } from "../../components/core/context";
 import { Registry } from "../../components/registry";
 import type { Registered } from "./harness";
+import { recordResourceOptions } from "./record";
 
 export const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 export const TENANT = "00000000-0000-0000-0000-0000000000aa";
@@ -103,17 +104,11 @@ export async function runProgram<T>(program: () => T, opts: { existingCluster?: 
     }, "mlplat", "unit", false);
     pulumi.runtime.setAllConfig({});
     const options = new Map<string, { dependsOn: string[]; parent?: string }>();
-    const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
     let result: T | undefined;
     let error: Error | undefined;
     try {
         result = await pulumi.runtime.runInPulumiStack(async () => {
-            pulumi.runtime.registerStackTransformation((a) => {
-                const deps = a.opts.dependsOn;
-                const list: unknown[] = Array.isArray(deps) ? deps : deps ? [deps] : [];
-                options.set(`${a.type}::${a.name}`, { dependsOn: list.map(nameOf).filter((n): n is string => !!n), parent: nameOf(a.opts.parent) });
-                return undefined;
-            });
+            recordResourceOptions(options);
             return program();
         }) as T;
     } catch (e) {

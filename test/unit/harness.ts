@@ -8,6 +8,7 @@ import { parse } from "yaml";
 import * as assert from "assert";
 import { ConfigError, loadConfig, parseConfig } from "../../stacks/config";
 import { composeStack, InstallTransform } from "../../stacks/compose";
+import { recordResourceOptions } from "./record";
 
 export interface Registered {
     type: string;
@@ -78,20 +79,10 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), secretKeys.map(full));
     let outputs: any;
     let error: Error | undefined;
-    // The mocks see no resource options: record dependsOn and parent as the SDK hands them over.
     const options = new Map<string, { dependsOn: string[]; parent?: string }>();
-    const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
     try {
         outputs = await pulumi.runtime.runInPulumiStack(async () => {
-            pulumi.runtime.registerStackTransformation((args) => {
-                const deps = args.opts.dependsOn;
-                const list: unknown[] = Array.isArray(deps) ? deps : deps ? [deps] : [];
-                options.set(`${args.type}::${args.name}`, {
-                    dependsOn: list.map(nameOf).filter((n): n is string => !!n),
-                    parent: nameOf(args.opts.parent),
-                });
-                return undefined;
-            });
+            recordResourceOptions(options);
             return composeStack(loadConfig(), installInProcess);
         });
     } catch (e) {
