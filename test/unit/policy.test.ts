@@ -213,6 +213,15 @@ describe("policy rules", () => {
         assert.deepStrictEqual(exemptionProblems([{ policy: "no-such-policy", resource: "x", reason: "" }]), ["exemption 0: unknown policy no-such-policy", "exemption 0: no reason (say why, in a sentence)"]);
     });
 
+    it("docs/reviewing-changes.md describes every policy and lists every exemption", () => {
+        const doc = fs.readFileSync(path.join(__dirname, "..", "..", "docs", "reviewing-changes.md"), "utf8");
+        for (const p of POLICIES) assert.match(doc, new RegExp(`^\\| \`${p.name}\` \\|`, "m"), `${p.name} is not in the policy table`);
+        for (const e of EXEMPTIONS) {
+            const name = e.resource.replace(/^Namespace /, "").replace("*", "");
+            assert.match(doc, new RegExp(`^\\| \`${name}`, "m"), `exemption ${e.resource} is not in the docs' table`);
+        }
+    });
+
     it("reads the mirror from the stack's config and carries it to the pack as policy config", () => {
         const prod = settingsFromStackConfig(stackFileConfig("prod"));
         assert.deepStrictEqual(prod, { mirror: { prefix: "registry.corp:5000/mlplat", pullSecretName: "mlplat-registry" } });
