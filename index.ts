@@ -15,3 +15,4 @@ export const namespaces = stack.namespaces;
 export const storage = stack.storage;
 export const inferencePipeline = stack.inferencePipeline;
 export const aiAppStore = stack.aiAppStore;
+export const modelServing = stack.modelServing;

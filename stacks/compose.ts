@@ -9,9 +9,11 @@ import { ownershipTransform, stackIdentity } from "../components/core/ownership"
 import { IngressNginx } from "../components/ingress";
 import { InferencePipeline } from "../components/platforms/inference-pipeline";
 import { AiAppStore, appStoreManifestTransform, manifestTransform } from "../components/platforms/ai-app-store";
+import { ModelServer } from "../components/platforms/model-serving";
 import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
+import { modelServerArgs } from "./platforms/model-serving";
 import { aiAppStoreArgs } from "./platforms/ai-app-store";
 import { inferencePipelineArgs } from "./platforms/inference-pipeline";
 
@@ -68,6 +70,17 @@ export interface StackOutputs {
         serviceType: string;
         mongodb: string;
     };
+    /** Per model, when `modelServing.enabled`: where clients reach it, the image it serves, its ECR repository. */
+    modelServing?: Record<string, {
+        namespace: string;
+        serviceType: string;
+        /** Node address + node port, load balancer address + port, or the in-cluster URL (absent for NodePort without modelServing.nodeAddress). */
+        url: pulumi.Output<string | undefined>;
+        clusterUrl: string;
+        nodePort?: pulumi.Output<number | undefined>;
+        image: string;
+        repository?: pulumi.Output<string>;
+    }>;
 }
 
 export function composeStack(cfg: StackConfig, installTransform: InstallTransform): StackOutputs {
@@ -153,6 +166,11 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         appStore = new AiAppStore("appstore", args, ctx, opts);
     }
 
+    let models: ModelServer | undefined;
+    if (cfg["modelServing.enabled"]) {
+        models = new ModelServer("models", modelServerArgs(cfg), ctx, opts);
+    }
+
     const platformNamespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace);
     const namespaces = platformNamespaces.filter((ns) => !ns.existing).map((ns) => ns.name);
     for (const unused of cfg["cluster.existingNamespaces"].filter((n) => !platformNamespaces.some((ns) => ns.plainName === n))) {
@@ -190,5 +208,10 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
             serviceType: appStore.serviceType,
             mongodb: appStore.mongodb.mode,
         },
+        modelServing: models && Object.fromEntries(Object.entries(models.endpoints).map(([name, e]) => [name, {
+            namespace: e.namespace, serviceType: e.serviceType, url: e.url, clusterUrl: e.clusterUrl, image: e.image,
+            ...(e.nodePort ? { nodePort: e.nodePort } : {}),
+            ...(e.repository ? { repository: e.repository } : {}),
+        }])),
     };
 }

@@ -8,13 +8,13 @@
 // (stacks/platforms/<platform>.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { clusterRule, dataRule, FOUNDATION_FORMATS, ingressRule, registryRule, storageRule } from "./foundation";
-import { ConfigOf, Format, isSet, Rule } from "./setting";
-import { PLATFORMS, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
+import { ConfigOf, Format, InstanceSettings, isSet, Rule } from "./setting";
+import { InstanceConfig, PLATFORMS, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
 
 export { expandHome } from "./setting";
 
 /** The whole stack configuration, keyed exactly as users set it (`mlplat:` implied). */
-export type StackConfig = ConfigOf<typeof SETTINGS>;
+export type StackConfig = ConfigOf<typeof SETTINGS> & InstanceConfig;
 
 export interface ConfigProblem {
     /** Full config key, e.g. `mlplat:registry.mirror.host`. */
@@ -101,8 +101,38 @@ const platformNeedsRule: Rule<SettingKey> = (v, problem) => {
 };
 
 // In this order: the problems of one config are listed in it.
-const [pipeline, appStore] = PLATFORMS;
-const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule];
+const [pipeline, appStore, modelServing] = PLATFORMS;
+const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule];
+
+/** Settings repeated per named instance (`<prefix>.<name>.<field>`, e.g. `modelServing.models.<name>.image`). */
+const INSTANCES: InstanceSettings[] = PLATFORMS.flatMap((p) => (p.instances ? [p.instances] : []));
+
+/** The instance table, name and field of a key under an instance prefix. */
+function instanceOf(key: string): { table: InstanceSettings; name: string; field: string } | undefined {
+    for (const table of INSTANCES) {
+        if (!key.startsWith(`${table.prefix}.`)) continue;
+        const rest = key.slice(table.prefix.length + 1);
+        const dot = rest.indexOf(".");
+        return dot < 0 ? { table, name: rest, field: "" } : { table, name: rest.slice(0, dot), field: rest.slice(dot + 1) };
+    }
+    return undefined;
+}
+
+/** Problems with an instance key, or none when it names a setting of a well-named instance. */
+function instanceKeyProblem(key: string, i: { table: InstanceSettings; name: string; field: string }): ConfigProblem | undefined {
+    const fields = Object.keys(i.table.settings);
+    if (!i.table.name.pattern.test(i.name)) {
+        return { key: full(key), message: `${i.name} is not a valid name: ${i.table.name.message}`, hint: `pulumi config rm ${key} and use a name like ${i.table.name.example}` };
+    }
+    if (!(i.field in i.table.settings)) {
+        const guess = fields.find((f) => f.toLowerCase() === i.field.toLowerCase()) ?? fields.find((f) => i.field && (f.startsWith(i.field) || i.field.startsWith(f)));
+        return {
+            key: full(key), message: `is not a setting of ${i.table.prefix}.${i.name} (its settings: ${fields.join(", ")})`,
+            hint: guess ? `did you mean ${full(`${i.table.prefix}.${i.name}.${guess}`)}? pulumi config rm ${key}` : `pulumi config rm ${key} (see docs/configuration.md)`,
+        };
+    }
+    return undefined;
+}
 
 /**
  * The project's raw config as flat keys. The CLI hands Pulumi.yaml's defaults of dotted
@@ -158,6 +188,12 @@ export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet
     const values = {} as Values;
     const { given, secret } = flattenConfig(raw, secretKeys);
     for (const k of given.keys()) {
+        const instance = k in SETTINGS ? undefined : instanceOf(k);
+        if (instance) {
+            const problem = instanceKeyProblem(k, instance);
+            if (problem) problems.push(problem);
+            continue;
+        }
         if (!(k in SETTINGS)) {
             const guess = nearest(k);
             problems.push({
@@ -183,6 +219,23 @@ export function parseConfig(raw: Record<string, string>, secretKeys: ReadonlySet
                 problems.push({ key: full(key), message: result.error.issues.map((i) => i.message).join("; "), hint: setCmd(key, format.example, setting.secret) });
             }
         }
+    }
+    // Instances: name → field → value, defaults filled in, under their prefix.
+    for (const table of INSTANCES) {
+        const instances: Record<string, Record<string, unknown>> = {};
+        for (const [k, raw] of given) {
+            const i = instanceOf(k);
+            if (!i || i.table !== table || instanceKeyProblem(k, i)) continue;
+            const setting = table.settings[i.field];
+            const parsed = (instances[i.name] ??= Object.fromEntries(Object.entries(table.settings).map(([f, s]) => [f, s.default])));
+            parsed[i.field] = coerce(k as SettingKey, setting, raw, problems);
+            const format = table.formats[i.field];
+            const result = format?.schema.safeParse(parsed[i.field]);
+            if (format && result && !result.success) {
+                problems.push({ key: full(k), message: result.error.issues.map((x) => x.message).join("; "), hint: setCmd(k, format.example) });
+            }
+        }
+        (values as Record<string, unknown>)[table.prefix] = instances;
     }
     for (const rule of RULES) {
         rule(values, (key, message, hint) => problems.push({ key: full(key), message, hint }));

@@ -2,7 +2,7 @@
 // docs/configuration.md, so neither can drift from stacks/settings.ts
 // (`npm run gen` writes them; a unit test checks they are current).
 import { stringify } from "yaml";
-import { SETTINGS, Setting } from "./settings";
+import { PLATFORMS, SETTINGS, Setting } from "./settings";
 
 const HEADER = `# Generated from stacks/settings.ts by \`npm run gen\`: edit the settings there.
 name: mlplat
@@ -35,10 +35,17 @@ function describe(s: Setting): string {
 }
 
 export function configurationDoc(): string {
-    const rows = (Object.entries(SETTINGS) as [string, Setting][]).map(([key, s]) => {
+    const row = ([key, s]: [string, Setting]) => {
         const def = s.secret ? "(secret)" : JSON.stringify(s.default);
         return `| \`mlplat:${key}\` | ${s.type}${s.choices ? ` (${s.choices.join(" \\| ")})` : ""} | \`${def}\` | ${s.description.replace(/\|/g, "\\|")} |`;
-    });
+    };
+    const rows = (Object.entries(SETTINGS) as [string, Setting][]).map(row);
+    // Settings repeated per named instance (not declared in Pulumi.yaml: their keys are made up by the user).
+    for (const p of PLATFORMS) {
+        if (!p.instances) continue;
+        const { prefix, settings } = p.instances;
+        rows.push(...(Object.entries(settings) as [string, Setting][]).map(([field, s]) => row([`${prefix}.<name>.${field}`, s])));
+    }
     return `# Configuration reference
 
 Generated from \`stacks/settings.ts\` by \`npm run gen\`; a unit test fails when this file is stale.
@@ -74,5 +81,11 @@ ${rows.join("\n")}
   Knative is refused on a known Kubernetes older than 1.23; in mirror mode an installed Emissary needs
   \`registry.chartMirror\` and \`aiAppStore.emissary.crdsManifest\`, an installed Knative \`aiAppStore.knative.manifests\`
   (see docs/platforms/ai-app-store.md).
+- \`modelServing.models.<name>.*\` are the settings of one model (\`<name>\`: a DNS-1035 label; unknown fields are refused
+  with the nearest one as a hint); they and \`modelServing.*\` are refused while model serving is off, and it needs at least
+  one model with an image (by digest or a tag other than latest). Fixed node ports are unique, \`LoadBalancer\` needs a
+  cluster with load balancers (\`cluster.loadBalancer\`), model namespaces differ from other platforms' namespaces;
+  \`modelServing.ecr.enabled\` needs \`cluster.kind=eks\` or a mirror with a host, and \`modelServing.ecr.*\` is refused
+  without it (see docs/platforms/model-serving.md).
 `;
 }

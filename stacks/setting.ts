@@ -91,4 +91,25 @@ export interface PlatformSettings<K extends string> {
     /** Its cross-setting rules; it may read foundation and other platforms' settings too. */
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
     rule: Rule<any>;
+    /** Settings it repeats per named instance (`<prefix>.<name>.<field>`, e.g. one set per model). */
+    instances?: InstanceSettings;
 }
+
+/**
+ * Settings repeated per instance whose name the user makes up, e.g.
+ * `modelServing.models.<name>.image`: keys are `<prefix>.<name>.<field>`. The parser
+ * checks each like a setting (type, format; unknown fields and bad names are problems)
+ * and hands them to rules and adapters as one value under `<prefix>`: name → field → value,
+ * defaults filled in. Not declared in Pulumi.yaml (its keys are not known in advance).
+ */
+export interface InstanceSettings<F extends string = string> {
+    /** e.g. `modelServing.models`. */
+    prefix: string;
+    /** What an instance name must look like. */
+    name: { pattern: RegExp; message: string; example: string };
+    settings: Record<F, Setting>;
+    formats: Partial<Record<F, Format>>;
+}
+
+/** The parsed instances of an InstanceSettings table: name → its settings' values. */
+export type InstancesOf<T> = Readonly<Record<string, ConfigOf<T>>>;
