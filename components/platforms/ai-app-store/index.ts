@@ -244,35 +244,73 @@ export class AiAppStore extends pulumi.ComponentResource {
         const version = ctx.cluster.kubernetesVersion;
         if (args.engines.knative && version && compareVersions(version, KNATIVE.minKubernetes) < 0) throw new Error(knativeTooOld(version));
 
-        // ------------------------------------------------------------ namespaces
-        const nsByKey: Record<string, PlatformNamespace> = {};
-        for (const n of namespacesOf(args)) {
-            nsByKey[n.key] = new PlatformNamespace(`${name}-${n.key}`, { name: n.name, partOf: n.partOf }, ctx, { parent: this });
-            this.namespaces.push(nsByKey[n.key]);
-        }
+        const nsByKey = this.createNamespaces(args);
         this.namespace = nsByKey.ns;
         this.inferenceNamespace = nsByKey["inference-ns"];
-        const nsObj = this.namespace;
-        const ns = nsObj.name;
-
-        // ------------------------------------------------------------ MongoDB
         this.mongodb = isConnection(args.mongodb) ? args.mongodb : this.createMongo(args.mongodb, args.mongodbHostPath);
+        const installed = this.installEngines(args, nsByKey);
+        this.emissaryCrds = installed.emissaryCrds;
+        this.emissaryChart = installed.emissaryChart;
+        this.knative = installed.knative;
+        const access = this.backendAccess(installed.gateways);
 
-        // ------------------------------------------------------------ engines
-        const engineNamespaces: EngineNamespace[] = [];
+        const tlsSecret = args.tls?.secretName || (args.tls?.clusterIssuer ? APP.ingressTls : undefined);
+        const scheme = tlsSecret ? "https" : "http";
+        this.frontendUrl = pulumi.output(`${scheme}://${args.webHost}`);
+        this.apiUrl = pulumi.output(`${scheme}://${args.apiHost}`);
+        this.storageUrl = args.storage.externalUrl ?? args.storage.url;
+        this.superuserId = args.superuser?.id ?? "admin";
+        const settings = this.backendSettings(args, scheme);
+        this.superuserPassword = settings.superuserPassword;
+        const backend = this.backendWorkload(args, settings, access);
+        this.backend = backend.deployment;
+        const frontend = this.frontendWorkload(args);
+        this.frontend = frontend.deployment;
+        this.ingress = this.ingressFor(args, tlsSecret, frontend.service, backend.service);
+        this.networkPolicies(!isConnection(args.mongodb) && args.mongodb.mode !== "external");
+
+        this.registerOutputs({
+            frontendUrl: this.frontendUrl, apiUrl: this.apiUrl, storageUrl: this.storageUrl,
+            superuserId: this.superuserId, superuserPassword: this.superuserPassword,
+        });
+    }
+
+    /** The App Store's namespaces and those of the engines it installs, by key (`ns`, `inference-ns`, ...). */
+    private createNamespaces(args: AiAppStoreArgs): Record<string, PlatformNamespace> {
+        const nsByKey: Record<string, PlatformNamespace> = {};
+        for (const n of namespacesOf(args)) {
+            nsByKey[n.key] = new PlatformNamespace(`${this.resourceName}-${n.key}`, { name: n.name, partOf: n.partOf }, this.ctx, { parent: this });
+            this.namespaces.push(nsByKey[n.key]);
+        }
+        return nsByKey;
+    }
+
+    /** Emissary and/or Knative, installed or present: the namespaces of their gateways. */
+    private installEngines(args: AiAppStoreArgs, nsByKey: Record<string, PlatformNamespace>) {
+        const gateways: EngineNamespace[] = [];
+        let emissaryCrds: k8s.yaml.v2.ConfigFile | undefined;
+        let emissaryChart: HelmChart | undefined;
+        let knative: AiAppStore["knative"];
         if (args.engines.emissary) {
             const e = this.emissary(args.engines.emissary, nsByKey);
-            this.emissaryCrds = e.crds;
-            this.emissaryChart = e.chart;
-            engineNamespaces.push(e.gateway);
+            emissaryCrds = e.crds;
+            emissaryChart = e.chart;
+            gateways.push(e.gateway);
         }
         if (args.engines.knative) {
             const k = this.installKnative(args.engines.knative, nsByKey);
-            this.knative = k.manifests;
-            engineNamespaces.push(k.gateway);
+            knative = k.manifests;
+            gateways.push(k.gateway);
         }
+        return { gateways, emissaryCrds, emissaryChart, knative };
+    }
 
-        // ------------------------------------------------------------ backend: identity and RBAC
+    /** The backend's ServiceAccount and RBAC: it manages inference services and reads the engines' gateways. */
+    private backendAccess(engineNamespaces: EngineNamespace[]): { sa: k8s.core.v1.ServiceAccount; rbac: pulumi.Resource[] } {
+        const name = this.resourceName;
+        const engines = this.engines;
+        const nsObj = this.namespace;
+        const ns = nsObj.name;
         const backendLabels = this.labels("backend", APP.backend);
         const sa = new k8s.core.v1.ServiceAccount(`${name}-backend-sa`, {
             metadata: { name: APP.backend, namespace: ns, labels: backendLabels },
@@ -307,29 +345,29 @@ export class AiAppStore extends pulumi.ComponentResource {
                 subjects: [subject],
             }, { parent: this }));
         }
+        return { sa, rbac };
+    }
 
-        // ------------------------------------------------------------ backend: settings
-        const tlsSecret = args.tls?.secretName || (args.tls?.clusterIssuer ? APP.ingressTls : undefined);
-        const scheme = tlsSecret ? "https" : "http";
-        this.frontendUrl = pulumi.output(`${scheme}://${args.webHost}`);
-        this.apiUrl = pulumi.output(`${scheme}://${args.apiHost}`);
+    /** The backend's settings: plain env and, through its own Secret, the generated and given secrets. */
+    private backendSettings(args: AiAppStoreArgs, scheme: string) {
+        const name = this.resourceName;
+        const nsObj = this.namespace;
+        const ns = nsObj.name;
         const store = args.storage;
-        this.storageUrl = store.externalUrl ?? store.url;
+        const maxUpload = args.maxUploadSizeGb ?? 10;
+        const backendLabels = this.labels("backend", APP.backend);
         // Presigned URLs name this host instead of the in-cluster endpoint (the backend swaps them).
         const storageApiHost = (store.externalUrl ?? store.url).apply((u) => u.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
-        const maxUpload = args.maxUploadSizeGb ?? 10;
-
         const generated = (key: string, length: number) =>
             new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
         const jwtSecret = args.jwt?.secret ? pulumi.secret(args.jwt.secret) : generated("jwt-secret", 64);
         const adminJwtSecret = generated("admin-jwt-secret", 64);
-        this.superuserId = args.superuser?.id ?? "admin";
-        this.superuserPassword = pulumi.secret(args.superuser?.password ? pulumi.output(args.superuser.password) : generated("superuser-password", 24));
+        const superuserPassword = pulumi.secret(args.superuser?.password ? pulumi.output(args.superuser.password) : generated("superuser-password", 24));
         const clearml = args.clearml ?? {};
         const secretData: Record<string, pulumi.Input<string>> = {
             "jwt-secret": jwtSecret,
             "admin-jwt-secret": adminJwtSecret,
-            "superuser-password": this.superuserPassword,
+            "superuser-password": superuserPassword,
         };
         if (clearml.accessKey) secretData["clearml-access-key"] = clearml.accessKey;
         if (clearml.secretKey) secretData["clearml-secret-key"] = clearml.secretKey;
@@ -345,7 +383,7 @@ export class AiAppStore extends pulumi.ComponentResource {
             PROD_SECURE_COOKIES: String(args.secureCookies ?? scheme === "https"),
             PROD_ALGORITHM: args.jwt?.algorithm ?? "HS256",
             PROD_IE_NAMESPACE: this.inferenceNamespace.name,
-            PROD_IE_SERVICE_TYPE: serviceType,
+            PROD_IE_SERVICE_TYPE: this.serviceType,
             PROD_IE_DEFAULT_PROTOCOL: args.protocol ?? "http",
             PROD_MINIO_DSN: store.endpoint,
             PROD_MINIO_BUCKET_NAME: store.bucket,
@@ -377,39 +415,24 @@ export class AiAppStore extends pulumi.ComponentResource {
             secretEnv.CLEARML_API_SECRET_KEY = own("clearml-secret-key");
             secretEnv.CLEARML_API_SECRET = own("clearml-secret-key");
         }
+        return { env, secretEnv, superuserPassword };
+    }
 
-        // ------------------------------------------------------------ backend: workload
+    /** The backend's Deployment (with the ClearML CA bundle, when given) and Service. */
+    private backendWorkload(args: AiAppStoreArgs, settings: { env: Record<string, pulumi.Input<string>>; secretEnv: Partial<Record<BackendEnvName, SecretKeyRef>> },
+        access: { sa: k8s.core.v1.ServiceAccount; rbac: pulumi.Resource[] }) {
+        const { env, secretEnv } = settings;
+        const { sa, rbac } = access;
+        const store = args.storage;
+        const maxUpload = args.maxUploadSizeGb ?? 10;
         const volumes: k8s.types.input.core.v1.Volume[] = [
             // Uploads are buffered here: sized for the largest one.
             { name: "tmp", emptyDir: { sizeLimit: `${maxUpload + 1}Gi` } },
         ];
         const mounts: k8s.types.input.core.v1.VolumeMount[] = [{ name: "tmp", mountPath: "/tmp" }];
-        const initContainers = [];
+        const initContainers: ReturnType<typeof container>[] = [];
         const annotations: Record<string, string> = {};
-        if (clearml.caCert) {
-            // The CA of a self-hosted ClearML joins the image's CA bundle (requests and the ClearML SDK read it).
-            const ca = new k8s.core.v1.ConfigMap(`${name}-clearml-ca`, {
-                metadata: { name: APP.caConfigMap, namespace: ns, labels: backendLabels },
-                data: { "ca.crt": clearml.caCert },
-            }, { parent: this });
-            volumes.push({ name: "clearml-ca", configMap: { name: ca.metadata.name } }, { name: "ca-bundle", emptyDir: { sizeLimit: "16Mi" } });
-            initContainers.push(container({
-                name: "ca-bundle",
-                image: args.backend.image,
-                command: ["sh", "-c", "cat /etc/ssl/certs/ca-certificates.crt /clearml-ca/ca.crt > /ca-bundle/ca-bundle.crt"],
-                runAsUser: APP.uid,
-                resources: {
-                    requests: { cpu: "10m", memory: "16Mi", ephemeralStorage: "16Mi" },
-                    limits: { cpu: "100m", memory: "64Mi", ephemeralStorage: "32Mi" },
-                },
-                volumeMounts: [{ name: "clearml-ca", mountPath: "/clearml-ca", readOnly: true }, { name: "ca-bundle", mountPath: "/ca-bundle" }],
-            }));
-            mounts.push({ name: "ca-bundle", mountPath: "/etc/ssl/aas", readOnly: true });
-            env.REQUESTS_CA_BUNDLE = "/etc/ssl/aas/ca-bundle.crt";
-            env.SSL_CERT_FILE = "/etc/ssl/aas/ca-bundle.crt";
-            // A new CA rolls the pods.
-            annotations["checksum/clearml-ca"] = sha256(clearml.caCert);
-        }
+        if (args.clearml?.caCert) this.clearmlCa(args, args.clearml.caCert, { volumes, mounts, initContainers, env, annotations });
         const probe = { ...httpProbe("/", "http", 15), periodSeconds: 20, timeoutSeconds: 10 };
         const backendContainer = container({
             name: "backend",
@@ -427,7 +450,7 @@ export class AiAppStore extends pulumi.ComponentResource {
             volumeMounts: mounts,
         });
         const storeReady = pulumi.Resource.isInstance(store) ? [store as unknown as pulumi.Resource] : [];
-        this.backend = this.deployment("backend", APP.backend, args.backend.image, args.backend.replicas ?? 1, podSpec({
+        const deployment = this.deployment("backend", APP.backend, args.backend.image, args.backend.replicas ?? 1, podSpec({
             containers: [backendContainer],
             initContainers,
             serviceAccountName: sa.metadata.name,
@@ -435,9 +458,43 @@ export class AiAppStore extends pulumi.ComponentResource {
             volumes,
             fsGroup: APP.uid,
         }), annotations, [...this.mongodb.ready, ...storeReady, ...rbac]);
-        const backendService = this.service("backend", APP.backend, APP.backendPort);
+        return { deployment, service: this.service("backend", APP.backend, APP.backendPort) };
+    }
 
-        // ------------------------------------------------------------ frontend
+    /** The CA of a self-hosted ClearML joins the image's CA bundle (requests and the ClearML SDK read it). */
+    private clearmlCa(args: AiAppStoreArgs, caCert: string, pod: {
+        volumes: k8s.types.input.core.v1.Volume[]; mounts: k8s.types.input.core.v1.VolumeMount[];
+        initContainers: ReturnType<typeof container>[]; env: Record<string, pulumi.Input<string>>; annotations: Record<string, string>;
+    }): void {
+        const { volumes, mounts, initContainers, env, annotations } = pod;
+        const backendLabels = this.labels("backend", APP.backend);
+        const ca = new k8s.core.v1.ConfigMap(`${this.resourceName}-clearml-ca`, {
+            metadata: { name: APP.caConfigMap, namespace: this.namespace.name, labels: backendLabels },
+            data: { "ca.crt": caCert },
+        }, { parent: this });
+        volumes.push({ name: "clearml-ca", configMap: { name: ca.metadata.name } }, { name: "ca-bundle", emptyDir: { sizeLimit: "16Mi" } });
+        initContainers.push(container({
+            name: "ca-bundle",
+            image: args.backend.image,
+            command: ["sh", "-c", "cat /etc/ssl/certs/ca-certificates.crt /clearml-ca/ca.crt > /ca-bundle/ca-bundle.crt"],
+            runAsUser: APP.uid,
+            resources: {
+                requests: { cpu: "10m", memory: "16Mi", ephemeralStorage: "16Mi" },
+                limits: { cpu: "100m", memory: "64Mi", ephemeralStorage: "32Mi" },
+            },
+            volumeMounts: [{ name: "clearml-ca", mountPath: "/clearml-ca", readOnly: true }, { name: "ca-bundle", mountPath: "/ca-bundle" }],
+        }));
+        mounts.push({ name: "ca-bundle", mountPath: "/etc/ssl/aas", readOnly: true });
+        env.REQUESTS_CA_BUNDLE = "/etc/ssl/aas/ca-bundle.crt";
+        env.SSL_CERT_FILE = "/etc/ssl/aas/ca-bundle.crt";
+        // A new CA rolls the pods.
+        annotations["checksum/clearml-ca"] = sha256(caCert);
+    }
+
+    /** The frontend: its assets copied to a writable volume, then served; and its Service. */
+    private frontendWorkload(args: AiAppStoreArgs): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service } {
+        const name = this.resourceName;
+        const ns = this.namespace.name;
         const frontendSa = new k8s.core.v1.ServiceAccount(`${name}-frontend-sa`, {
             metadata: { name: APP.frontend, namespace: ns, labels: this.labels("frontend", APP.frontend) },
             automountServiceAccountToken: false,
@@ -476,26 +533,31 @@ export class AiAppStore extends pulumi.ComponentResource {
             writablePaths: ["/tmp"],
             volumeMounts: [{ name: "assets", mountPath: "/app/dist" }],
         });
-        this.frontend = this.deployment("frontend", APP.frontend, args.frontend.image, args.frontend.replicas ?? 1, podSpec({
+        const deployment = this.deployment("frontend", APP.frontend, args.frontend.image, args.frontend.replicas ?? 1, podSpec({
             containers: [frontendContainer],
             initContainers: [copyAssets],
             serviceAccountName: frontendSa.metadata.name,
             volumes: [{ name: "assets", emptyDir: { sizeLimit: "256Mi" } }],
             fsGroup: APP.uid,
         }), {}, []);
-        const frontendService = this.service("frontend", APP.frontend, 80);
+        return { deployment, service: this.service("frontend", APP.frontend, 80) };
+    }
 
-        // ------------------------------------------------------------ Ingress
+    /** One Ingress: the web host to the frontend, the API host to the backend. */
+    private ingressFor(args: AiAppStoreArgs, tlsSecret: string | undefined, frontendService: k8s.core.v1.Service, backendService: k8s.core.v1.Service) {
+        const name = this.resourceName;
+        const ns = this.namespace.name;
+        const maxUpload = args.maxUploadSizeGb ?? 10;
         const backendRef = (svc: k8s.core.v1.Service) => ({ service: { name: svc.metadata.name, port: { name: "http" } } });
         const annotationsIngress: Record<string, string> = {
             // Model uploads: the backend's limit, at the proxy too (nginx's default is 1m).
             "nginx.ingress.kubernetes.io/proxy-body-size": `${maxUpload * 1024}m`,
         };
         if (args.tls?.clusterIssuer) annotationsIngress["cert-manager.io/cluster-issuer"] = args.tls.clusterIssuer;
-        this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
+        return new k8s.networking.v1.Ingress(`${name}-ingress`, {
             metadata: { name: APP.partOf, namespace: ns, labels: this.labels("ingress", APP.partOf), annotations: annotationsIngress },
             spec: {
-                ingressClassName: ctx.cluster.ingress?.className,
+                ingressClassName: this.ctx.cluster.ingress?.className,
                 rules: [
                     { host: args.webHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: backendRef(frontendService) }] } },
                     { host: args.apiHost, http: { paths: [{ path: "/", pathType: "Prefix", backend: backendRef(backendService) }] } },
@@ -503,14 +565,6 @@ export class AiAppStore extends pulumi.ComponentResource {
                 tls: tlsSecret ? [{ hosts: [args.webHost, args.apiHost], secretName: tlsSecret }] : undefined,
             },
         }, { parent: this });
-
-        // ------------------------------------------------------------ NetworkPolicies
-        this.networkPolicies(!isConnection(args.mongodb) && args.mongodb.mode !== "external");
-
-        this.registerOutputs({
-            frontendUrl: this.frontendUrl, apiUrl: this.apiUrl, storageUrl: this.storageUrl,
-            superuserId: this.superuserId, superuserPassword: this.superuserPassword,
-        });
     }
 
     /**

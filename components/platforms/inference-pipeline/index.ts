@@ -214,15 +214,42 @@ export class InferencePipeline extends pulumi.ComponentResource {
         super("mlplat:platforms:InferencePipeline", name, {}, opts);
         this.ctx = ctx;
         this.resourceName = name;
-        const n = pipelineNames(args.settings);
-        this.names = n;
-        const benthosImage = args.benthosImage ?? BENTHOS_IMAGE;
-
+        this.names = pipelineNames(args.settings);
         this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace, partOf: PART_OF }, ctx, { parent: this });
-        const nsObj = this.namespace;
-        const ns = nsObj.name;
+        const { data, routes } = this.dataServices(args);
+        this.data = data;
+        this.dbInit = this.databaseInit(args);
+        const model = this.modelServer(args);
+        const { gateway, worker, collector, gatewayService } = this.benthosWorkloads(args, model);
+        const api = this.apiService(args);
+        this.deployments = { gateway, worker, collector, model: model.deployment, api: api.deployment };
+        const scaling = this.scaling(args, worker);
+        this.keda = scaling.keda;
+        this.triggerAuthentication = scaling.triggerAuthentication;
+        this.scaledObject = scaling.scaledObject;
+        const ingress = this.ingressFor(args, gatewayService, api.service);
+        this.ingress = ingress.ingress;
+        this.networkPolicies(args, routes, scaling.kedaNamespace);
 
-        // ---------------------------------------------------------------- data services
+        const n = this.names;
+        const ns = this.namespace.name;
+        const { scheme, apiHost } = ingress;
+        this.gatewayUrl = pulumi.output(`${scheme}://${args.host}${n.gateway.path}`);
+        this.statusUrl = pulumi.output(`${scheme}://${apiHost}${API_ROUTES.status}{id}`);
+        this.quotaUrl = pulumi.output(`${scheme}://${apiHost}${API_ROUTES.quota}`);
+        this.gatewayServiceUrl = pulumi.interpolate`http://${gatewayService.metadata.name}.${ns}.svc.cluster.local${n.gateway.path}`;
+        this.modelServiceUrl = pulumi.interpolate`http://${model.service.metadata.name}.${ns}.svc.cluster.local:${n.modelService.port}`;
+        this.registerOutputs({
+            namespace: ns, gatewayUrl: this.gatewayUrl, statusUrl: this.statusUrl, quotaUrl: this.quotaUrl,
+            gatewayServiceUrl: this.gatewayServiceUrl, modelServiceUrl: this.modelServiceUrl,
+        });
+    }
+
+    /** Data services: its own (DataService in its namespace) or handed in, and how its pods reach each. */
+    private dataServices(args: InferencePipelineArgs) {
+        const name = this.resourceName;
+        const ctx = this.ctx;
+        const nsObj = this.namespace;
         const routes = {} as Record<PipelineDataServiceName, DataRoute>;
         const data = {} as { [S in PipelineDataServiceName]: DataConnection<S> };
         for (const service of PIPELINE_DATA_SERVICES) {
@@ -249,19 +276,30 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 routes[service] = { conn, port: conn.port ?? defaultPort, podSelector: { "app.kubernetes.io/name": service } };
             }
         }
-        this.data = data;
-        const secretEnv = (envs: readonly EnvVarName[]): Record<string, SecretKeyRef> => {
-            const refs: Record<string, SecretKeyRef> = {};
-            for (const e of envs) {
-                if (e === ENV.postgresDsn) refs[e] = data.postgresql.keyRef(nsObj, "dsn");
-                if (e === ENV.rabbitmqUrl) refs[e] = data.rabbitmq.keyRef(nsObj, "url");
-                if (e === ENV.redisUrl) refs[e] = data.redis.keyRef(nsObj, "url");
-            }
-            return refs;
-        };
-        const ready = (...services: PipelineDataServiceName[]) => services.flatMap((s) => data[s].ready);
+        return { data, routes };
+    }
 
-        // ---------------------------------------------------------------- DB-init Job
+    /** `secretKeyRef`s for the connection env variables of `envs`. */
+    private secretEnv(envs: readonly EnvVarName[]): Record<string, SecretKeyRef> {
+        const refs: Record<string, SecretKeyRef> = {};
+        for (const e of envs) {
+            if (e === ENV.postgresDsn) refs[e] = this.data.postgresql.keyRef(this.namespace, "dsn");
+            if (e === ENV.rabbitmqUrl) refs[e] = this.data.rabbitmq.keyRef(this.namespace, "url");
+            if (e === ENV.redisUrl) refs[e] = this.data.redis.keyRef(this.namespace, "url");
+        }
+        return refs;
+    }
+
+    /** What a workload waits for before it starts using `services`. */
+    private ready(...services: PipelineDataServiceName[]): pulumi.Resource[] {
+        return services.flatMap((s) => this.data[s].ready);
+    }
+
+    /** The DB-init Job: the schema SQL, run with psql once PostgreSQL is up (again when the SQL changes). */
+    private databaseInit(args: InferencePipelineArgs): k8s.batch.v1.Job {
+        const name = this.resourceName;
+        const n = this.names;
+        const ns = this.namespace.name;
         const sql = schemaSql(n);
         const sqlConfig = new k8s.core.v1.ConfigMap(`${name}-db-init-sql`, {
             metadata: { name: n.dbInit.configMap, namespace: ns, labels: this.labels("db-init", n.dbInit.jobName) },
@@ -275,7 +313,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             // Idempotent SQL (IF NOT EXISTS, ON CONFLICT DO NOTHING, one transaction under an advisory lock).
             command: ["sh", "-c", `exec psql -X -v ON_ERROR_STOP=1 -f /sql/${n.dbInit.scriptKey} "$${ENV.postgresDsn}"`],
             env: { HOME: "/tmp", PGCONNECT_TIMEOUT: "10" },
-            secretEnv: secretEnv([ENV.postgresDsn]),
+            secretEnv: this.secretEnv([ENV.postgresDsn]),
             runAsUser: POSTGRES_UID,
             writablePaths: ["/tmp"],
             volumeMounts: [{ name: "sql", mountPath: "/sql", readOnly: true }],
@@ -285,7 +323,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             },
         });
         const jobLabels = this.labels("db-init", n.dbInit.jobName, dbInitImage);
-        this.dbInit = new k8s.batch.v1.Job(`${name}-db-init`, {
+        return new k8s.batch.v1.Job(`${name}-db-init`, {
             metadata: { name: n.dbInit.jobName, namespace: ns, labels: jobLabels },
             spec: {
                 // Retries while PostgreSQL starts; no ttlSecondsAfterFinished: Pulumi owns the Job,
@@ -306,9 +344,14 @@ export class InferencePipeline extends pulumi.ComponentResource {
                     },
                 },
             },
-        }, { parent: this, dependsOn: ready("postgresql"), deleteBeforeReplace: true });
+        }, { parent: this, dependsOn: this.ready("postgresql"), deleteBeforeReplace: true });
+    }
 
-        // ---------------------------------------------------------------- model service
+    /** The user's model server: its volume, Deployment and Service. */
+    private modelServer(args: InferencePipelineArgs): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service } {
+        const name = this.resourceName;
+        const n = this.names;
+        const ns = this.namespace.name;
         const m = args.model;
         const modelUid = m.runAsUser ?? 1000;
         const accessMode = m.accessMode ?? "ReadWriteOnce";
@@ -316,7 +359,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             metadata: { name: n.modelService.volumeClaim, namespace: ns, labels: this.labels("model", n.modelService.name) },
             spec: {
                 accessModes: [accessMode],
-                storageClassName: m.storageClass ?? ctx.cluster.storageClass,
+                storageClassName: m.storageClass ?? this.ctx.cluster.storageClass,
                 resources: { requests: { storage: m.size ?? "10Gi" } },
             },
         }, { parent: this });
@@ -346,9 +389,15 @@ export class InferencePipeline extends pulumi.ComponentResource {
             fsGroup: modelUid,
             volumes: [{ name: "models", persistentVolumeClaim: { claimName: modelClaim.metadata.name } }],
         }, {}, [], accessMode === "ReadWriteOnce" ? "Recreate" : undefined);
-        const modelService = this.service("model", n.modelService.name, n.modelService.port, "http");
+        return { deployment: model, service: this.service("model", n.modelService.name, n.modelService.port, "http") };
+    }
 
-        // ---------------------------------------------------------------- Benthos workloads
+    /** The Benthos gateway, worker and collector, each with its generated config, and the gateway's Service. */
+    private benthosWorkloads(args: InferencePipelineArgs, model: { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service }) {
+        const name = this.resourceName;
+        const n = this.names;
+        const ns = this.namespace.name;
+        const benthosImage = args.benthosImage ?? BENTHOS_IMAGE;
         const configs = benthosConfigs(n);
         const benthos = (component: BenthosComponent, w: BenthosWorkloadNames, replicas: number | undefined, dependsOn: pulumi.Resource[]) => {
             const config = new k8s.core.v1.ConfigMap(`${name}-${component}-config`, {
@@ -356,19 +405,26 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 data: { [w.configKey]: configs[component] },
             }, { parent: this });
             const plainEnv: Record<string, string> = w.env.includes(ENV.mlServiceUrl) ? { [ENV.mlServiceUrl]: n.modelService.url } : {};
-            return this.benthosDeployment(component, w.name, benthosImage, replicas, config, w, configs[component], plainEnv, secretEnv(w.env), dependsOn);
+            return this.benthosDeployment(component, w.name, benthosImage, replicas, config, w, configs[component], plainEnv, this.secretEnv(w.env), dependsOn);
         };
         const collector = benthos("collector", n.collector, args.collector?.replicas ?? 1,
-            [this.dbInit, ...ready("postgresql", "redis", "rabbitmq")]);
+            [this.dbInit, ...this.ready("postgresql", "redis", "rabbitmq")]);
         // The worker's replicas belong to KEDA (no replicas field, so updates never fight the HPA).
         const worker = benthos("worker", n.worker, undefined,
-            [this.dbInit, model, modelService, ...ready("rabbitmq")]);
+            [this.dbInit, model.deployment, model.service, ...this.ready("rabbitmq")]);
         // Queues are declared by their consumers: the gateway starts after the worker and the collector.
         const gateway = benthos("gateway", n.gateway, args.gateway?.replicas ?? 2,
-            [this.dbInit, worker, collector, ...ready("postgresql", "redis", "rabbitmq")]);
+            [this.dbInit, worker, collector, ...this.ready("postgresql", "redis", "rabbitmq")]);
         const gatewayService = this.service("gateway", n.gateway.name, n.gateway.servicePort, "http");
+        return { gateway, worker, collector, gatewayService };
+    }
 
-        // ---------------------------------------------------------------- API service
+    /** The API service: the user's image, or the built-in one (a generated Benthos config). */
+    private apiService(args: InferencePipelineArgs): { deployment: k8s.apps.v1.Deployment; service: k8s.core.v1.Service } {
+        const name = this.resourceName;
+        const n = this.names;
+        const ns = this.namespace.name;
+        const benthosImage = args.benthosImage ?? BENTHOS_IMAGE;
         const api = args.apiService ?? {};
         let apiDeployment: k8s.apps.v1.Deployment;
         if (api.image) {
@@ -377,7 +433,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 image: api.image,
                 ports: [{ name: "http", containerPort: n.apiService.port }],
                 env: { PORT: String(n.apiService.port), REDIS_KEY_PREFIX: n.redis.prefix },
-                secretEnv: secretEnv(API_SERVICE_ENV),
+                secretEnv: this.secretEnv(API_SERVICE_ENV),
                 readiness: httpProbe(api.readyPath ?? "/ready", "http"),
                 liveness: httpProbe(api.healthPath ?? "/ping", "http", 15),
                 resources: BENTHOS_RESOURCES,
@@ -385,7 +441,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 writablePaths: ["/tmp"],
             });
             apiDeployment = this.deployment("api", n.apiService.name, api.image, api.replicas ?? 1, { containers: [c] }, {},
-                [this.dbInit, ...ready("postgresql", "redis")]);
+                [this.dbInit, ...this.ready("postgresql", "redis")]);
         } else {
             const yaml = apiServiceConfigYaml(n);
             const config = new k8s.core.v1.ConfigMap(`${name}-api-config`, {
@@ -393,18 +449,24 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 data: { [n.apiService.configKey]: yaml },
             }, { parent: this });
             apiDeployment = this.benthosDeployment("api", n.apiService.name, benthosImage, api.replicas ?? 1, config,
-                n.apiService, yaml, {}, secretEnv(API_SERVICE_ENV), [this.dbInit, ...ready("postgresql", "redis")]);
+                n.apiService, yaml, {}, this.secretEnv(API_SERVICE_ENV), [this.dbInit, ...this.ready("postgresql", "redis")]);
         }
-        const apiService = this.service("api", n.apiService.name, n.apiService.servicePort, "http");
-        this.deployments = { gateway, worker, collector, model, api: apiDeployment };
+        return { deployment: apiDeployment, service: this.service("api", n.apiService.name, n.apiService.servicePort, "http") };
+    }
 
-        // ---------------------------------------------------------------- KEDA
+    /** KEDA (installed from its chart, or present) and the ScaledObject scaling the workers on the requests queue. */
+    private scaling(args: InferencePipelineArgs, worker: k8s.apps.v1.Deployment) {
+        const name = this.resourceName;
+        const n = this.names;
+        const ns = this.namespace.name;
+        const ctx = this.ctx;
         const kedaArgs: KedaArgs = args.keda ?? { install: true };
         const kedaNamespace = kedaArgs.namespace ?? "keda";
         const kedaDeps: pulumi.Resource[] = [];
+        let keda: HelmChart | undefined;
         if (kedaArgs.install) {
             const kedaNs = new PlatformNamespace(`${name}-keda-ns`, { name: kedaNamespace, partOf: "keda" }, ctx, { parent: this });
-            this.keda = new HelmChart(`${name}-keda`, {
+            keda = new HelmChart(`${name}-keda`, {
                 source: resolveChartSource({ repo: KEDA_CHART_REPO, chart: "keda", version: kedaArgs.chartVersion ?? KEDA_CHART_VERSION }, kedaArgs.chartMirror ?? ""),
                 namespace: kedaNs.name,
                 releaseName: "keda",
@@ -412,19 +474,19 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 values: { crds: { install: true }, additionalLabels: ctx.extraLabels },
             }, { parent: this });
             // CRDs (rendered by the chart) before any object of theirs.
-            kedaDeps.push(this.keda);
+            kedaDeps.push(keda);
         }
-        this.triggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-trigger-auth`, {
+        const triggerAuthentication = new k8s.apiextensions.CustomResource(`${name}-trigger-auth`, {
             apiVersion: "keda.sh/v1alpha1",
             kind: "TriggerAuthentication",
             metadata: { name: n.scaling.triggerAuthentication, namespace: ns, labels: this.labels("worker", n.worker.name) },
             spec: {
                 // The AMQP URL (credentials included) from the RabbitMQ connection Secret.
-                secretTargetRef: [{ parameter: "host", name: data.rabbitmq.secretIn(nsObj).metadata.name, key: "url" }],
+                secretTargetRef: [{ parameter: "host", name: this.data.rabbitmq.secretIn(this.namespace).metadata.name, key: "url" }],
             },
         }, { parent: this, dependsOn: kedaDeps });
         const w = args.worker ?? {};
-        this.scaledObject = new k8s.apiextensions.CustomResource(`${name}-scaler`, {
+        const scaledObject = new k8s.apiextensions.CustomResource(`${name}-scaler`, {
             apiVersion: "keda.sh/v1alpha1",
             kind: "ScaledObject",
             metadata: { name: n.scaling.scaledObject, namespace: ns, labels: this.labels("worker", n.worker.name) },
@@ -437,12 +499,18 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 triggers: [{
                     type: "rabbitmq",
                     metadata: { protocol: "amqp", queueName: n.scaling.queue, mode: "QueueLength", value: String(w.queueLength ?? 5) },
-                    authenticationRef: { name: this.triggerAuthentication.metadata.name },
+                    authenticationRef: { name: triggerAuthentication.metadata.name },
                 }],
             },
         }, { parent: this, dependsOn: [worker, ...kedaDeps] });
+        return { keda, kedaNamespace, triggerAuthentication, scaledObject };
+    }
 
-        // ---------------------------------------------------------------- Ingress
+    /** The Ingress: the gateway's path and the API service's routes, on one host or two. */
+    private ingressFor(args: InferencePipelineArgs, gatewayService: k8s.core.v1.Service, apiService: k8s.core.v1.Service) {
+        const name = this.resourceName;
+        const n = this.names;
+        const ns = this.namespace.name;
         const apiHost = args.apiHost || args.host;
         const tlsSecret = args.tls?.secretName || (args.tls?.clusterIssuer ? n.ingress.tlsSecret : undefined);
         const scheme = tlsSecret ? "https" : "http";
@@ -455,37 +523,18 @@ export class InferencePipeline extends pulumi.ComponentResource {
         const rules = apiHost === args.host
             ? [{ host: args.host, http: { paths: [gatewayPath, ...apiPaths] } }]
             : [{ host: args.host, http: { paths: [gatewayPath] } }, { host: apiHost, http: { paths: apiPaths } }];
-        this.ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
+        const ingress = new k8s.networking.v1.Ingress(`${name}-ingress`, {
             metadata: {
                 name: n.ingress.name, namespace: ns, labels: this.labels("ingress", n.ingress.name),
                 annotations: args.tls?.clusterIssuer ? { "cert-manager.io/cluster-issuer": args.tls.clusterIssuer } : undefined,
             },
             spec: {
-                ingressClassName: ctx.cluster.ingress?.className,
+                ingressClassName: this.ctx.cluster.ingress?.className,
                 rules,
                 tls: tlsSecret ? [{ hosts: [...new Set([args.host, apiHost])], secretName: tlsSecret }] : undefined,
             },
         }, { parent: this });
-
-        // ---------------------------------------------------------------- NetworkPolicies
-        this.networkPolicies(args, routes, {
-            gateway: { data: ["postgresql", "redis", "rabbitmq"], fromIngress: n.gateway.port },
-            worker: { data: ["rabbitmq"], model: true },
-            collector: { data: ["postgresql", "redis", "rabbitmq"] },
-            api: { data: ["postgresql", "redis"], fromIngress: n.apiService.port },
-            "db-init": { data: ["postgresql"] },
-            model: { data: [] },
-        }, kedaNamespace);
-
-        this.gatewayUrl = pulumi.output(`${scheme}://${args.host}${n.gateway.path}`);
-        this.statusUrl = pulumi.output(`${scheme}://${apiHost}${API_ROUTES.status}{id}`);
-        this.quotaUrl = pulumi.output(`${scheme}://${apiHost}${API_ROUTES.quota}`);
-        this.gatewayServiceUrl = pulumi.interpolate`http://${gatewayService.metadata.name}.${ns}.svc.cluster.local${n.gateway.path}`;
-        this.modelServiceUrl = pulumi.interpolate`http://${modelService.metadata.name}.${ns}.svc.cluster.local:${n.modelService.port}`;
-        this.registerOutputs({
-            namespace: ns, gatewayUrl: this.gatewayUrl, statusUrl: this.statusUrl, quotaUrl: this.quotaUrl,
-            gatewayServiceUrl: this.gatewayServiceUrl, modelServiceUrl: this.modelServiceUrl,
-        });
+        return { ingress, scheme, apiHost };
     }
 
     /** Pod selector of a workload (the component role → the workload's name). */
@@ -562,9 +611,16 @@ export class InferencePipeline extends pulumi.ComponentResource {
      * what it talks to; per in-namespace data service exactly its clients (and KEDA's
      * operator for RabbitMQ's queue length).
      */
-    private networkPolicies(args: InferencePipelineArgs, routes: Record<PipelineDataServiceName, DataRoute>,
-        talks: Record<"gateway" | "worker" | "collector" | "api" | "db-init" | "model", Talks>, kedaNamespace: string): void {
+    private networkPolicies(args: InferencePipelineArgs, routes: Record<PipelineDataServiceName, DataRoute>, kedaNamespace: string): void {
         const n = this.names;
+        const talks: Record<"gateway" | "worker" | "collector" | "api" | "db-init" | "model", Talks> = {
+            gateway: { data: ["postgresql", "redis", "rabbitmq"], fromIngress: n.gateway.port },
+            worker: { data: ["rabbitmq"], model: true },
+            collector: { data: ["postgresql", "redis", "rabbitmq"] },
+            api: { data: ["postgresql", "redis"], fromIngress: n.apiService.port },
+            "db-init": { data: ["postgresql"] },
+            model: { data: [] },
+        };
         const ns = this.namespace.name;
         const policy = (key: string, name: string, component: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
             new k8s.networking.v1.NetworkPolicy(`${this.resourceName}-netpol-${key}`, {
