@@ -10,7 +10,8 @@ import {
 } from "./rules";
 import { MirrorPolicyConfig, settingsFromPackConfig } from "./stack-config";
 
-const exemptions: Exemption[] = JSON.parse(fs.readFileSync(path.join(__dirname, "exemptions.json"), "utf8"));
+// Compiled to policy/bin/index.js: the exemptions file is beside the sources.
+const exemptions: Exemption[] = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "exemptions.json"), "utf8"));
 const problems = exemptionProblems(exemptions);
 if (problems.length) throw new Error(`policy/exemptions.json: ${problems.join("; ")}`);
 

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The policy pack (policy/) and the preview summary, for scripts/stack.sh, the e2e and CI.
 #
-#   scripts/policy.sh deps             install the pack's packages (npm ci in policy/, when stale)
+#   scripts/policy.sh deps             install the pack's packages (npm ci in policy/) and build it
+#                                      (policy/bin), each when stale
 #   scripts/policy.sh args STACK       print the pulumi arguments that run the pack on STACK, one per
 #                                      line (--policy-pack DIR --policy-pack-config FILE); the config is
 #                                      written from Pulumi.STACK.yaml to .local/policy/STACK.json
@@ -25,6 +26,12 @@ deps() {
     (cd policy && npm ci --no-audit --no-fund --ignore-scripts >&2)
     touch "$stamp"
   fi
+  # The pack runs compiled (PulumiPolicy.yaml): rebuilt, and so type-checked, when a source changed.
+  local out=policy/bin/index.js
+  if [[ ! -f "$out" || -n "$(find policy -maxdepth 1 \( -name '*.ts' -o -name tsconfig.json \) -newer "$out")" ]]; then
+    log "building the policy pack (policy/bin)"
+    node_modules/.bin/tsc -p policy/tsconfig.json >&2
+  fi
 }
 
 args() {
@@ -39,8 +46,9 @@ summary() {
   shift
   local out=".local/preview/$stack" rc=0
   mkdir -p .local/preview
-  local pargs
-  mapfile -t pargs < <(args "$stack")
+  local pargs pout
+  pout="$(args "$stack")"
+  mapfile -t pargs <<<"$pout"
   # The streaming form of `--json` carries the policy events; the one-document digest drops them.
   PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --json --stack "$stack" "${pargs[@]}" "$@" >"$out.jsonl" 2>"$out.stderr" || rc=$?
   node_modules/.bin/ts-node --transpile-only scripts/preview-summary.ts --stack "$stack" "$out.jsonl" >"$out.md"
