@@ -1,6 +1,7 @@
 // Writes the CrossGuard policy-pack config of a stack: the mirror the `images-from-mirror`
 // policy checks against, read from Pulumi.<stack>.yaml (policy/stack-config.ts), over the
-// stack's own enforcement levels in policy/config/<stack>.json when that file exists.
+// stack's own enforcement levels in policy/config/<stack>.json when that file exists
+// (in $MLPLAT_POLICY_DIR when set).
 //
 //   ts-node scripts/policy-config.ts <stack> <out.json>
 import * as fs from "fs";
@@ -11,7 +12,7 @@ import { packConfig, settingsFromStackConfig } from "../policy/stack-config";
 export function stackPolicyConfig(root: string, stack: string): Record<string, unknown> {
     const doc = parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config?: Record<string, unknown> } | null;
     const flat = Object.fromEntries(Object.entries(doc?.config ?? {}).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
-    const levelsFile = path.join(root, "policy", "config", `${stack}.json`);
+    const levelsFile = path.join(process.env.MLPLAT_POLICY_DIR ?? path.join(root, "policy"), "config", `${stack}.json`);
     const levels: Record<string, unknown> = fs.existsSync(levelsFile) ? JSON.parse(fs.readFileSync(levelsFile, "utf8")) : {};
     const generated = packConfig(settingsFromStackConfig(flat));
     const out: Record<string, unknown> = { ...levels };

@@ -17,28 +17,37 @@ set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 cd "$MLPLAT_ROOT"
 
-stamp=policy/node_modules/.mlplat-installed
+# The pack; MLPLAT_POLICY_DIR points a copy of the program (the e2e's) at the checkout's.
+export MLPLAT_POLICY_DIR="${MLPLAT_POLICY_DIR:-$MLPLAT_ROOT/policy}"
+pack="$MLPLAT_POLICY_DIR"
+stamp="$pack/node_modules/.mlplat-installed"
 
 deps() {
-  if [[ ! -f "$stamp" || policy/package.json -nt "$stamp" || policy/package-lock.json -nt "$stamp" ]]; then
-    log "installing the policy pack's packages (policy/)"
+  [[ -f "$pack/PulumiPolicy.yaml" ]] || die "no policy pack in $pack"
+  if [[ ! -f "$stamp" || "$pack/package.json" -nt "$stamp" || "$pack/package-lock.json" -nt "$stamp" ]]; then
+    log "installing the policy pack's packages ($pack)"
     # No install scripts: the pack's dependencies have none that we need.
-    (cd policy && npm ci --no-audit --no-fund --ignore-scripts >&2)
+    (cd "$pack" && npm ci --no-audit --no-fund --ignore-scripts >&2)
     touch "$stamp"
   fi
   # The pack runs compiled (PulumiPolicy.yaml): rebuilt, and so type-checked, when a source changed.
-  local out=policy/bin/index.js
-  if [[ ! -f "$out" || -n "$(find policy -maxdepth 1 \( -name '*.ts' -o -name tsconfig.json \) -newer "$out")" ]]; then
-    log "building the policy pack (policy/bin)"
-    node_modules/.bin/tsc -p policy/tsconfig.json >&2
+  local out="$pack/bin/index.js"
+  if [[ ! -f "$out" || -n "$(find "$pack" -maxdepth 1 \( -name '*.ts' -o -name tsconfig.json \) -newer "$out")" ]]; then
+    log "building the policy pack ($pack/bin)"
+    node_modules/.bin/tsc -p "$pack/tsconfig.json" >&2
   fi
 }
 
 args() {
-  local stack="$1" config=".local/policy/$1.json"
+  local stack="$1" config="$MLPLAT_ROOT/.local/policy/$1.json"
+  if [[ ! -f "$pack/PulumiPolicy.yaml" ]]; then
+    # Only a partial copy of the program lacks it (a checkout always has policy/).
+    log "no policy pack in $pack: this run is not checked by it (set MLPLAT_POLICY_DIR)"
+    return 0
+  fi
   deps
   node_modules/.bin/ts-node --transpile-only scripts/policy-config.ts "$stack" "$config" >&2
-  printf '%s\n' --policy-pack "$MLPLAT_ROOT/policy" --policy-pack-config "$MLPLAT_ROOT/$config"
+  printf '%s\n' --policy-pack "$pack" --policy-pack-config "$config"
 }
 
 summary() {
@@ -48,7 +57,7 @@ summary() {
   mkdir -p .local/preview
   local pargs pout
   pout="$(args "$stack")"
-  mapfile -t pargs <<<"$pout"
+  mapfile -t pargs < <(printf '%s' "$pout")
   # The streaming form of `--json` carries the policy events; the one-document digest drops them.
   PULUMI_ENABLE_STREAMING_JSON_PREVIEW=true pulumi preview --json --stack "$stack" "${pargs[@]}" "$@" >"$out.jsonl" 2>"$out.stderr" || rc=$?
   node_modules/.bin/ts-node --transpile-only scripts/preview-summary.ts --stack "$stack" "$out.jsonl" >"$out.md"
