@@ -57,6 +57,20 @@ export const isSet = (v: unknown) => v !== "" && v !== undefined;
 export const changedUnder = <K extends string>(v: Values<string>, prefix: string, table: Record<K, Setting>) =>
     (Object.keys(table) as K[]).filter((k) => k.startsWith(prefix) && JSON.stringify(v[k]) !== JSON.stringify(table[k].default));
 
+/**
+ * A platform's settings are refused while it is off (a typo'd or forgotten key would be silently
+ * ignored otherwise). True when the platform is on and its other rules apply.
+ */
+export function enabledOrRefused<K extends string>(v: Values<string>, enabled: K, table: Record<K, Setting>,
+    problem: (key: K, message: string, hint: string) => void): boolean {
+    if (v[enabled] === true) return true;
+    const prefix = enabled.slice(0, enabled.lastIndexOf(".") + 1);
+    for (const k of changedUnder(v, prefix, table).filter((k) => k !== enabled)) {
+        problem(k, `is set but ${enabled} is false, so it would be ignored`, `pulumi config set ${enabled} true (or pulumi config rm ${k})`);
+    }
+    return false;
+}
+
 export function expandHome(p: string): string {
     return p.startsWith("~/") ? path.join(process.env.HOME ?? "", p.slice(2)) : p;
 }

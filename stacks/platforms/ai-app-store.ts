@@ -9,7 +9,7 @@ import { AiAppStoreArgs, AppStoreEngine, EMISSARY, KNATIVE, knativeTooOld } from
 import type { ObjectStore } from "../../components/storage";
 import { dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
 import {
-    bool, changedUnder, choice, ConfigOf, count, dnsName, exactVersion, expandHome, Format, hostName, int, isSet, list, namespaceName,
+    bool, changedUnder, choice, enabledOrRefused, ConfigOf, count, dnsName, exactVersion, expandHome, Format, hostName, int, isSet, list, namespaceName,
     optional, pinnedOrEmpty, PlatformSettings, Rule, secret, setCmd, Setting, str, TRI_STATE,
 } from "../setting";
 
@@ -93,14 +93,7 @@ export const AI_APP_STORE_FORMATS = {
 } satisfies Partial<Record<AppStoreKey, Format>>;
 
 export const aiAppStoreRule: Rule<FoundationKey | AppStoreKey | "inferencePipeline.enabled" | "inferencePipeline.namespace"> = (v, problem) => {
-    const p = "aiAppStore.";
-    if (v["aiAppStore.enabled"] !== true) {
-        for (const k of changedUnder(v, p, AI_APP_STORE_SETTINGS).filter((k) => k !== "aiAppStore.enabled")) {
-            problem(k, "is set but aiAppStore.enabled is false, so it would be ignored",
-                `pulumi config set aiAppStore.enabled true (or pulumi config rm ${k})`);
-        }
-        return;
-    }
+    if (!enabledOrRefused(v, "aiAppStore.enabled", AI_APP_STORE_SETTINGS, problem)) return;
     const required: [AppStoreKey, string, string][] = [
         ["aiAppStore.webHost", "the host name the frontend's Ingress serves", "web.appstore.example.com"],
         ["aiAppStore.apiHost", "the host name the backend's (API) Ingress serves", "api.appstore.example.com"],

@@ -10,7 +10,7 @@ import {
 } from "../../components/platforms/inference-pipeline";
 import { dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
 import {
-    bool, changedUnder, choice, ConfigOf, count, dnsLabel, dnsName, Format, hostName, int, isSet, list, namespaceName, optional,
+    bool, choice, enabledOrRefused, ConfigOf, count, dnsLabel, dnsName, Format, hostName, int, isSet, list, namespaceName, optional,
     pinnedImage, pinnedOrEmpty, PlatformSettings, Rule, setCmd, Setting, str,
 } from "../setting";
 
@@ -119,14 +119,7 @@ function quantityValue(q: string): number {
 }
 
 export const inferencePipelineRule: Rule<FoundationKey | PipelineKey> = (v, problem) => {
-    const p = "inferencePipeline.";
-    if (v["inferencePipeline.enabled"] !== true) {
-        for (const k of changedUnder(v, p, INFERENCE_PIPELINE_SETTINGS).filter((k) => k !== "inferencePipeline.enabled")) {
-            problem(k, "is set but inferencePipeline.enabled is false, so it would be ignored",
-                `pulumi config set inferencePipeline.enabled true (or pulumi config rm ${k})`);
-        }
-        return;
-    }
+    if (!enabledOrRefused(v, "inferencePipeline.enabled", INFERENCE_PIPELINE_SETTINGS, problem)) return;
     if (!isSet(v["inferencePipeline.host"])) {
         problem("inferencePipeline.host", "is required when inferencePipeline.enabled is true: the host name the pipeline's Ingress serves",
             setCmd("inferencePipeline.host", "inference.example.com"));
