@@ -14,6 +14,7 @@ import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
 import { modelServerArgs } from "./platforms/model-serving";
+import { eksClusterArgs } from "./eks";
 import { aiAppStoreArgs } from "./platforms/ai-app-store";
 import { inferencePipelineArgs } from "./platforms/inference-pipeline";
 
@@ -95,6 +96,7 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
     const tri = (v: "auto" | "true" | "false") => (v === "auto" ? undefined : v === "true");
     const cluster = new Cluster("cluster", {
         flavour: cfg["cluster.kind"],
+        eks: cfg["cluster.kind"] === "eks" ? eksClusterArgs(cfg) : undefined,
         kubeconfig: cfg["cluster.kubeconfig"] ? expandHome(cfg["cluster.kubeconfig"]) : (cfg["cluster.kind"] === "local" ? `${LOCAL_CLUSTER_DIR}/kubeconfig` : undefined),
         context: cfg["cluster.context"] || undefined,
         inCluster: cfg["cluster.inCluster"],

@@ -7,6 +7,7 @@
 // and rules come from the foundation (stacks/foundation.ts) and each platform
 // (stacks/platforms/<platform>.ts).
 import * as pulumi from "@pulumi/pulumi";
+import { eksClusterRule } from "./eks";
 import { clusterRule, dataRule, FOUNDATION_FORMATS, ingressRule, registryRule, storageRule } from "./foundation";
 import { ConfigOf, Format, InstanceSettings, isSet, Rule } from "./setting";
 import { InstanceConfig, PLATFORMS, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
@@ -102,7 +103,7 @@ const platformNeedsRule: Rule<SettingKey> = (v, problem) => {
 
 // In this order: the problems of one config are listed in it.
 const [pipeline, appStore, modelServing] = PLATFORMS;
-const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule];
+const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, eksClusterRule as Rule<SettingKey>, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule];
 
 /** Settings repeated per named instance (`<prefix>.<name>.<field>`, e.g. `modelServing.models.<name>.image`). */
 const INSTANCES: InstanceSettings[] = PLATFORMS.flatMap((p) => (p.instances ? [p.instances] : []));

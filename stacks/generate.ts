@@ -73,6 +73,10 @@ ${rows.join("\n")}
 - Secret settings must be set with \`--secret\`.
 - \`cluster.context\` and \`cluster.inCluster\` apply to \`cluster.kind=existing\` only; \`cluster.inCluster\` excludes
   \`cluster.kubeconfig\` and \`cluster.context\`; an \`existing\` kubeconfig file must exist.
+- \`cluster.eks.*\` applies to \`cluster.kind=eks\` only, which needs \`cluster.eks.name\` and refuses \`cluster.kubeconfig\`,
+  \`cluster.context\` and \`cluster.inCluster\` (the kubeconfig comes from the cluster); with \`cluster.eks.mode=existing\` the
+  settings that shape a new cluster are refused, with \`cluster.eks.subnetIds\` those of the VPC; node counts must satisfy
+  min <= desired <= max; a new cluster's \`cluster.kubernetesVersion\` is \`major.minor\`.
 - Platforms that serve HTTP (\`inferencePipeline.enabled\`, \`aiAppStore.enabled\`) and \`storage.minio.ingressHost\`
   need \`ingress.controller=present\` or \`install\`; the AI App Store needs object storage (with MinIO, its ingress host).
 - \`ingress.nginx.*\` applies to \`ingress.controller=install\` only; in mirror mode it needs \`registry.chartMirror\`.

@@ -169,7 +169,7 @@ export function eksKubeconfig(clusterName: string, endpoint: string, caData: str
 }
 
 /** The region of an ARN (`arn:aws:eks:<region>:…`). */
-const arnRegion = (arn: string) => arn.split(":")[3] ?? "";
+const arnRegion = (arn: string | undefined) => arn?.split(":")[3] ?? "";
 
 /**
  * An EKS cluster, created or existing, as a kubeconfig for the Kubernetes provider. The
@@ -367,7 +367,7 @@ export class EksCluster extends pulumi.ComponentResource {
         const cidr = net.vpcCidr || "10.0.0.0/16";
         const zones = net.availabilityZones && net.availabilityZones.length > 0
             ? pulumi.output(net.availabilityZones)
-            : getAvailabilityZonesOutput({ state: "available", region }, child).names.apply((n) => n.slice(0, 2));
+            : getAvailabilityZonesOutput({ state: "available", region }, child).names.apply((n) => (n ?? []).slice(0, 2));
         const count = net.availabilityZones && net.availabilityZones.length > 0 ? net.availabilityZones.length : 2;
         const cidrs = subnetCidrs(cidr, count);
         const vpc = new ec2.Vpc(`${name}-vpc`, {

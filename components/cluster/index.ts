@@ -6,6 +6,7 @@ import { AksCluster, AksClusterArgs } from "./aks";
 import { ClusterFlavour, ClusterInfo } from "./types";
 import { EksCluster, EksClusterArgs } from "./eks";
 import { MANAGED_BY } from "../core/labels";
+import { STACK_LABEL, stackIdentity } from "../core/ownership";
 
 export * from "./types";
 export * from "./eks";
@@ -74,8 +75,11 @@ export class Cluster extends pulumi.ComponentResource {
             storageClass: args.storageClass || undefined,
             ingress: args.ingressClassName ? { className: args.ingressClassName } : undefined,
         };
-        // EKS: the default gp3 StorageClass, once the EBS CSI driver runs.
-        this.eks?.createStorageClass(provider, { "app.kubernetes.io/managed-by": MANAGED_BY });
+        // EKS: the default gp3 StorageClass, once the EBS CSI driver runs. It is created before
+        // the stack-wide ownership transform is installed, so it carries the stack label itself.
+        this.eks?.createStorageClass(provider, {
+            "app.kubernetes.io/managed-by": MANAGED_BY, [STACK_LABEL]: stackIdentity(pulumi.getProject(), pulumi.getStack()),
+        });
         this.registerOutputs({ flavour: args.flavour, kubernetesVersion: this.info.kubernetesVersion });
     }
 }
