@@ -246,4 +246,11 @@ describe("ModelServer", function () {
         const lb = await serve({ models: [{ name: "m", image: REGRESSOR, serviceType: "LoadBalancer" }] }, { loadBalancer: false });
         assert.match(String(lb.error), /serviceType: is LoadBalancer but the cluster provides no load balancers/);
     });
+
+    it("is exported from the component package with the ECR repository, the EKS cluster and the stack adapters", async () => {
+        const lib = await import("../../lib");
+        for (const name of ["ModelServer", "modelServerProblems", "EcrRepository", "EksCluster", "eksProblems", "modelServerArgs", "eksClusterArgs"]) {
+            assert.strictEqual(typeof (lib as Record<string, unknown>)[name], "function", name);
+        }
+    });
 });
