@@ -49,6 +49,9 @@ describe("ModelServer", function () {
         assert.deepStrictEqual(sel("classifier"), { "app.kubernetes.io/name": "classifier", "app.kubernetes.io/component": "model-server" });
         assert.notDeepStrictEqual(sel("classifier"), sel("regressor"));
         assert.strictEqual(ofType(run.resources, "kubernetes:core/v1:Namespace").length, 1, "one namespace for both models");
+        const deny = single(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy", "default-deny");
+        assert.deepStrictEqual(deny.inputs.spec, { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        assert.strictEqual(deny.inputs.metadata.namespace, "mlem");
     });
 
     it("rolls with maxUnavailable 0, gates traffic on readiness on GET /interface.json, drains before SIGTERM", async () => {
@@ -149,6 +152,8 @@ describe("ModelServer", function () {
         ] }, { existingNamespaces: ["team-models"] });
         assert.ifError(run.error);
         assert.deepStrictEqual(ofType(run.resources, "kubernetes:core/v1:Namespace").map((n) => n.inputs.metadata.name), ["serving"]);
+        assert.deepStrictEqual(ofType(run.resources, "kubernetes:networking.k8s.io/v1:NetworkPolicy").filter((p) => p.inputs.metadata.name === "default-deny").map((p) => p.inputs.metadata.namespace),
+            ["serving"], "no default deny in a namespace the stack does not own");
         assert.strictEqual(single(run.resources, "kubernetes:apps/v1:Deployment", "b").inputs.metadata.namespace, "team-models");
         assert.strictEqual(run.result!.endpoints.b.clusterUrl, "http://b.team-models.svc.cluster.local:8080");
     });

@@ -57,7 +57,7 @@ describe("dev stack", function () {
             "app.kubernetes.io/part-of": "mlplat-storage",
             "mlplat.dev/stack": "mlplat.unit",
         });
-        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine"]);
+        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine", "mlem"]);
     });
 
     it("registers MinIO: server, service, volume, root and service-user secrets, bucket Job", () => {
@@ -88,7 +88,7 @@ describe("dev stack", function () {
         // MinIO (server, bucket Job); the inference pipeline (DB-init Job, model, gateway, worker,
         // collector, API service) and its embedded PostgreSQL, Redis, RabbitMQ; the AI App Store
         // (backend, frontend) and its embedded MongoDB.
-        assert.strictEqual(specs.length, 14);
+        assert.strictEqual(specs.length, 16);
         for (const { owner, spec } of specs) {
             // Only the App Store's backend talks to the API server (it manages inference services).
             assert.strictEqual(spec.automountServiceAccountToken, owner === "kubernetes:apps/v1:Deployment appstore-backend", owner);

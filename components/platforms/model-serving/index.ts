@@ -183,7 +183,18 @@ export class ModelServer extends pulumi.ComponentResource {
         }
         for (const m of args.models) {
             const nsName = m.namespace ?? args.namespace ?? DEFAULT_NAMESPACE;
-            this.namespaces[nsName] ??= new PlatformNamespace(`${name}-ns-${nsName}`, { name: nsName, partOf: PART_OF }, ctx, { parent: this });
+            if (!this.namespaces[nsName]) {
+                const ns = new PlatformNamespace(`${name}-ns-${nsName}`, { name: nsName, partOf: PART_OF }, ctx, { parent: this });
+                this.namespaces[nsName] = ns;
+                // Default deny in the namespaces it creates (each model's policy then opens its port);
+                // a namespace declared existing holds others' pods: only the models' own policies go there.
+                if (!ns.existing) {
+                    new k8s.networking.v1.NetworkPolicy(`${name}-ns-${nsName}-default-deny`, {
+                        metadata: { name: "default-deny", namespace: ns.name, labels: standardLabels({ name: "default-deny", component: "network", partOf: PART_OF }, ctx.extraLabels) },
+                        spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+                    }, { parent: this });
+                }
+            }
             const repo = args.ecr ? new EcrRepository(`${name}-${m.name}-ecr`, {
                 name: `${args.ecr.repositoryPrefix ?? ""}${m.name}`,
                 region: args.ecr.region,
