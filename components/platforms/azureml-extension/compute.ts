@@ -147,10 +147,21 @@ interface ComputeInternals {
     tags?: Record<string, string>;
 }
 
+/** The workspace the compute is attached to. */
+interface WorkspaceRef {
+    id: pulumi.Output<string>;
+    resourceGroupName: pulumi.Input<string>;
+    name: pulumi.Input<string>;
+    /** The storage account the compute's identity reads and writes (the new workspace's by default). */
+    storageAccountId?: pulumi.Input<string>;
+    /** The workspace this stack creates. */
+    created?: machinelearningservices.Workspace;
+}
+
 export class AzureMlCompute extends pulumi.ComponentResource {
     readonly workspaceId: pulumi.Output<string>;
     readonly namespace: PlatformNamespace;
-    readonly instanceTypes: k8s.apiextensions.CustomResource[] = [];
+    readonly instanceTypes: k8s.apiextensions.CustomResource[];
     readonly compute: machinelearningservices.Compute;
     readonly roleAssignments: authorization.RoleAssignment[] = [];
     readonly trustedAccess?: containerservice.TrustedAccessRoleBinding;
@@ -160,79 +171,89 @@ export class AzureMlCompute extends pulumi.ComponentResource {
         super("mlplat:platforms:AzureMlCompute", name, {}, opts);
         const problems = computeProblems(args, args.cluster);
         if (problems.length > 0) throw new AzureMlSettingsError(problems);
-        const parent = { parent: this };
-        const role = (id: string) => pulumi.interpolate`/subscriptions/${args.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${id}`;
-        const assign = (label: string, principalId: pulumi.Input<string>, roleId: string, scope: pulumi.Input<string>) => {
-            this.roleAssignments.push(new authorization.RoleAssignment(`${name}-${label}`, {
-                principalId,
-                principalType: "ServicePrincipal",
-                roleDefinitionId: role(roleId),
-                scope,
-                roleAssignmentName: pulumi.all([scope, principalId]).apply(([s, p]) => stableGuid(s, p, roleId)),
-            }, parent));
-        };
-
-        // The workspace.
-        let workspaceRg: pulumi.Input<string>;
-        let workspaceName: pulumi.Input<string>;
-        let storageAccountId = args.storageAccountId;
-        let workspace: machinelearningservices.Workspace | undefined;
-        if ("create" in args.workspace) {
-            const w = args.workspace.create;
-            const names = workspaceResourceNames(w.name, typeof w.resourceGroupName === "string" ? w.resourceGroupName : name);
-            const tags = args.tags;
-            const sa = new storage.StorageAccount(`${name}-storage`, {
-                resourceGroupName: w.resourceGroupName, location: w.location, accountName: names.storageAccount,
-                kind: "StorageV2", sku: { name: "Standard_LRS" },
-                allowBlobPublicAccess: false, minimumTlsVersion: "TLS1_2", enableHttpsTrafficOnly: true, tags,
-            }, parent);
-            const tenantId = authorization.getClientConfigOutput(parent).tenantId;
-            const kv = new keyvault.Vault(`${name}-keyvault`, {
-                resourceGroupName: w.resourceGroupName, location: w.location, vaultName: names.keyVault,
-                properties: { tenantId, sku: { family: "A", name: "standard" }, enableRbacAuthorization: true, enableSoftDelete: true },
-                tags,
-            }, parent);
-            const ai = new applicationinsights.Component(`${name}-insights`, {
-                resourceGroupName: w.resourceGroupName, location: w.location, resourceName: names.appInsights,
-                kind: "web", applicationType: "web", tags,
-            }, parent);
-            workspace = new machinelearningservices.Workspace(`${name}-workspace`, {
-                resourceGroupName: w.resourceGroupName, location: w.location, workspaceName: w.name,
-                kind: "Default", identity: { type: "SystemAssigned" }, sku: { name: "Basic", tier: "Basic" },
-                storageAccount: sa.id, keyVault: kv.id, applicationInsights: ai.id, tags,
-            }, parent);
-            workspaceRg = w.resourceGroupName;
-            workspaceName = workspace.name;
-            storageAccountId = storageAccountId ?? sa.id;
-            this.workspaceId = workspace.id;
-        } else {
-            const [, g, n] = WORKSPACE_ID.exec(args.workspace.id)!;
-            workspaceRg = g;
-            workspaceName = n;
-            this.workspaceId = pulumi.output(args.workspace.id);
-        }
-
-        // The attach reads the cluster through the workspace's identity.
-        if (args.workspaceUserAssignedPrincipalId) {
-            assign("workspace-reader", args.workspaceUserAssignedPrincipalId, ROLES.reader, args.cluster.id);
-            if (args.cluster.kind === "arc" && args.relayNamespaceId) assign("workspace-relay-owner", args.workspaceUserAssignedPrincipalId, ROLES.azureRelayOwner, args.relayNamespaceId);
-        }
-        if (args.trustedAccess) {
-            this.trustedAccess = new containerservice.TrustedAccessRoleBinding(`${name}-trusted-access`, {
-                resourceGroupName: args.cluster.resourceGroupName,
-                resourceName: args.cluster.name,
-                trustedAccessRoleBindingName: "azureml-workspace",
-                roles: [TRUSTED_ACCESS_ROLE],
-                sourceResourceId: this.workspaceId,
-            }, parent);
-        }
-
+        const ws = this.workspaceFor(name, args);
+        this.workspaceId = ws.id;
+        this.workspaceAccess(name, args);
+        this.trustedAccess = this.bindTrustedAccess(name, args);
         // The namespace, then the instance types (their CRD exists once the extension is installed).
-        this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace, partOf: "azureml" }, ctx, parent);
-        for (const [typeName, t] of Object.entries(args.instanceTypes ?? {})) {
+        this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace, partOf: "azureml" }, ctx, { parent: this });
+        this.instanceTypes = this.createInstanceTypes(name, args, ctx);
+        this.compute = this.attach(name, args, ws);
+        this.computeId = this.compute.id;
+        this.computeAccess(name, args, ws.storageAccountId);
+        this.registerOutputs({ computeId: this.computeId, workspaceId: this.workspaceId });
+    }
+
+    /** A role assignment named by a GUID stable per scope, principal and role. */
+    private assign(name: string, label: string, subscriptionId: pulumi.Input<string>, principalId: pulumi.Input<string>, roleId: string, scope: pulumi.Input<string>): void {
+        this.roleAssignments.push(new authorization.RoleAssignment(`${name}-${label}`, {
+            principalId,
+            principalType: "ServicePrincipal",
+            roleDefinitionId: pulumi.interpolate`/subscriptions/${subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${roleId}`,
+            scope,
+            roleAssignmentName: pulumi.all([scope, principalId]).apply(([s, p]) => stableGuid(s, p, roleId)),
+        }, { parent: this }));
+    }
+
+    /** The workspace: an existing one by id, or a new one with its storage account, key vault and Application Insights. */
+    private workspaceFor(name: string, args: AzureMlComputeArgs & ComputeInternals): WorkspaceRef {
+        if (!("create" in args.workspace)) {
+            const [, g, n] = WORKSPACE_ID.exec(args.workspace.id)!;
+            return { id: pulumi.output(args.workspace.id), resourceGroupName: g, name: n, storageAccountId: args.storageAccountId };
+        }
+        const parent = { parent: this };
+        const w = args.workspace.create;
+        const names = workspaceResourceNames(w.name, typeof w.resourceGroupName === "string" ? w.resourceGroupName : name);
+        const tags = args.tags;
+        const sa = new storage.StorageAccount(`${name}-storage`, {
+            resourceGroupName: w.resourceGroupName, location: w.location, accountName: names.storageAccount,
+            kind: "StorageV2", sku: { name: "Standard_LRS" },
+            allowBlobPublicAccess: false, minimumTlsVersion: "TLS1_2", enableHttpsTrafficOnly: true, tags,
+        }, parent);
+        const tenantId = authorization.getClientConfigOutput(parent).tenantId;
+        const kv = new keyvault.Vault(`${name}-keyvault`, {
+            resourceGroupName: w.resourceGroupName, location: w.location, vaultName: names.keyVault,
+            properties: { tenantId, sku: { family: "A", name: "standard" }, enableRbacAuthorization: true, enableSoftDelete: true },
+            tags,
+        }, parent);
+        const ai = new applicationinsights.Component(`${name}-insights`, {
+            resourceGroupName: w.resourceGroupName, location: w.location, resourceName: names.appInsights,
+            kind: "web", applicationType: "web", tags,
+        }, parent);
+        const workspace = new machinelearningservices.Workspace(`${name}-workspace`, {
+            resourceGroupName: w.resourceGroupName, location: w.location, workspaceName: w.name,
+            kind: "Default", identity: { type: "SystemAssigned" }, sku: { name: "Basic", tier: "Basic" },
+            storageAccount: sa.id, keyVault: kv.id, applicationInsights: ai.id, tags,
+        }, parent);
+        return { id: workspace.id, resourceGroupName: w.resourceGroupName, name: workspace.name, storageAccountId: args.storageAccountId ?? sa.id, created: workspace };
+    }
+
+    /** The attach reads the cluster through the workspace's identity. */
+    private workspaceAccess(name: string, args: AzureMlComputeArgs & ComputeInternals): void {
+        const principal = args.workspaceUserAssignedPrincipalId;
+        if (!principal) return;
+        this.assign(name, "workspace-reader", args.subscriptionId, principal, ROLES.reader, args.cluster.id);
+        if (args.cluster.kind === "arc" && args.relayNamespaceId) this.assign(name, "workspace-relay-owner", args.subscriptionId, principal, ROLES.azureRelayOwner, args.relayNamespaceId);
+    }
+
+    /** AKS Trusted Access for the workspace (the attach without local accounts). */
+    private bindTrustedAccess(name: string, args: AzureMlComputeArgs & ComputeInternals): containerservice.TrustedAccessRoleBinding | undefined {
+        if (!args.trustedAccess) return undefined;
+        return new containerservice.TrustedAccessRoleBinding(`${name}-trusted-access`, {
+            resourceGroupName: args.cluster.resourceGroupName,
+            resourceName: args.cluster.name,
+            trustedAccessRoleBindingName: "azureml-workspace",
+            roles: [TRUSTED_ACCESS_ROLE],
+            sourceResourceId: this.workspaceId,
+        }, { parent: this });
+    }
+
+    /** The InstanceType custom resources, after the extension (which installs their CRD). */
+    private createInstanceTypes(name: string, args: AzureMlComputeArgs & ComputeInternals, ctx: PlatformContext): k8s.apiextensions.CustomResource[] {
+        return Object.entries(args.instanceTypes ?? {}).map(([typeName, t]) => {
             const limits: Record<string, string | number> = { ...t.limits };
             if (t.gpu !== undefined) limits["nvidia.com/gpu"] = t.gpu;
-            this.instanceTypes.push(new k8s.apiextensions.CustomResource(`${name}-it-${typeName}`, {
+            return new k8s.apiextensions.CustomResource(`${name}-it-${typeName}`, {
                 apiVersion: "amlarc.azureml.com/v1alpha1",
                 kind: "InstanceType",
                 metadata: { name: typeName, labels: standardLabels({ name: typeName, component: "instance-type", partOf: "azureml" }, ctx.extraLabels) },
@@ -240,13 +261,16 @@ export class AzureMlCompute extends pulumi.ComponentResource {
                     ...(t.nodeSelector ? { nodeSelector: t.nodeSelector } : {}),
                     resources: { ...(t.requests ? { requests: t.requests } : {}), ...(Object.keys(limits).length ? { limits } : {}) },
                 },
-            }, { parent: this, dependsOn: [args.extension] }));
-        }
+            }, { parent: this, dependsOn: [args.extension] });
+        });
+    }
 
+    /** The Kubernetes compute, after the extension, its namespace, the instance types, Trusted Access and the workspace. */
+    private attach(name: string, args: AzureMlComputeArgs & ComputeInternals, ws: WorkspaceRef): machinelearningservices.Compute {
         const identity = args.identity ?? { type: "SystemAssigned" as const };
-        this.compute = new machinelearningservices.Compute(`${name}`, {
-            resourceGroupName: workspaceRg,
-            workspaceName,
+        return new machinelearningservices.Compute(`${name}`, {
+            resourceGroupName: ws.resourceGroupName,
+            workspaceName: ws.name,
             computeName: args.computeName,
             location: args.location ?? args.cluster.location,
             identity: identity.type === "SystemAssigned" ? { type: "SystemAssigned" } : { type: "UserAssigned", userAssignedIdentities: identity.ids },
@@ -264,16 +288,15 @@ export class AzureMlCompute extends pulumi.ComponentResource {
             },
         }, {
             parent: this,
-            dependsOn: [args.extension, this.namespace, ...this.instanceTypes, ...(this.trustedAccess ? [this.trustedAccess] : []), ...(workspace ? [workspace] : [])],
+            dependsOn: [args.extension, this.namespace, ...this.instanceTypes, ...(this.trustedAccess ? [this.trustedAccess] : []), ...(ws.created ? [ws.created] : [])],
         });
-        this.computeId = this.compute.id;
+    }
 
-        // The compute's own identity pulls images and reads data.
-        if (identity.type === "SystemAssigned") {
-            const principal = this.compute.identity.apply((i) => i?.principalId ?? "");
-            if (args.containerRegistryId) assign("compute-acr-pull", principal, ROLES.acrPull, args.containerRegistryId);
-            if (storageAccountId) assign("compute-blob", principal, ROLES.storageBlobDataContributor, storageAccountId);
-        }
-        this.registerOutputs({ computeId: this.computeId, workspaceId: this.workspaceId });
+    /** The compute's own identity pulls images and reads data. */
+    private computeAccess(name: string, args: AzureMlComputeArgs & ComputeInternals, storageAccountId: pulumi.Input<string> | undefined): void {
+        if ((args.identity?.type ?? "SystemAssigned") !== "SystemAssigned") return;
+        const principal = this.compute.identity.apply((i) => i?.principalId ?? "");
+        if (args.containerRegistryId) this.assign(name, "compute-acr-pull", args.subscriptionId, principal, ROLES.acrPull, args.containerRegistryId);
+        if (storageAccountId) this.assign(name, "compute-blob", args.subscriptionId, principal, ROLES.storageBlobDataContributor, storageAccountId);
     }
 }

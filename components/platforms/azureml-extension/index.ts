@@ -26,8 +26,8 @@ export interface AzureMlExtensionArgs {
     release?: AzureMlRelease;
     /** The chart settings; sslCertPem/sslKeyPem are secret Outputs. */
     settings: AzureMlSettings<pulumi.Input<string>>;
-    /** Values of settings.extraProtectedKeys (secrets). */
-    extraProtectedSettings?: Record<string, pulumi.Input<string>>;
+    /** Protected keys we do not model and their values (secrets); may be one secret Output, whose keys are checked once known. */
+    extraProtectedSettings?: pulumi.Input<Record<string, pulumi.Input<string>>>;
     /** The subscription, for the CLI's resource names; default: the provider's. */
     subscriptionId?: pulumi.Input<string>;
     /** An existing Relay's connection string (a secret): no Relay is created. */
@@ -48,6 +48,40 @@ function checkWithNodeCount(args: AzureMlExtensionArgs, nodeCount: number | unde
     if (problems.length > 0) throw new AzureMlSettingsError(problems);
 }
 
+/** The pass-through protected keys' problems (duplicates, shadowing), once their names are known: they may come inside a secret Output. */
+function checkProtectedKeys(args: AzureMlExtensionArgs, keys: string[]): void {
+    if (keys.length === 0) return;
+    const problems = settingsProblems({ ...args.settings, extraProtectedKeys: keys }, args.release, { kind: args.cluster.kind })
+        .filter((p) => p.key === "azureml.extraProtectedSettings");
+    if (problems.length > 0) throw new AzureMlSettingsError(problems);
+}
+
+/**
+ * Everything the CLI refuses, refused before anything is registered; the node count's rule
+ * again once an Output count is known. Returns the node count as an Output.
+ */
+function validated(args: AzureMlExtensionArgs): pulumi.Output<number | undefined> {
+    const known = typeof args.cluster.nodeCount === "number" ? args.cluster.nodeCount : undefined;
+    const problems = settingsProblems(args.settings, args.release, { kind: args.cluster.kind, nodeCount: known });
+    if (problems.length > 0) throw new AzureMlSettingsError(problems);
+    return pulumi.output(args.cluster.nodeCount).apply((n) => {
+        checkWithNodeCount(args, n);
+        return n;
+    });
+}
+
+/** Where the implicit Azure resources go: the cluster's resource group and location. */
+interface Placement {
+    name: string;
+    sub: pulumi.Input<string>;
+    rg: pulumi.Input<string>;
+    location: pulumi.Output<string>;
+}
+
+/** The CLI's Relay or Service Bus namespace name. */
+const messagingName = (args: AzureMlExtensionArgs, p: Placement, suffix: "relay" | "service-bus") =>
+    pulumi.all([args.cluster.name, p.sub, p.rg]).apply(([c, id, g]) => messagingNamespaceName(c, id, g, suffix));
+
 export class AzureMlExtension extends pulumi.ComponentResource {
     readonly extension: kubernetesconfiguration.Extension;
     readonly relay?: AzureRelay;
@@ -61,59 +95,71 @@ export class AzureMlExtension extends pulumi.ComponentResource {
 
     constructor(name: string, args: AzureMlExtensionArgs, ctx: PlatformContext | undefined, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:platforms:AzureMlExtension", name, {}, opts);
-        const s = args.settings;
-        const kind = args.cluster.kind;
-        // Everything the CLI refuses, refused before anything is registered.
-        const known = typeof args.cluster.nodeCount === "number" ? args.cluster.nodeCount : undefined;
-        const problems = settingsProblems(s, args.release, { kind, nodeCount: known });
-        if (problems.length > 0) throw new AzureMlSettingsError(problems);
-        const nodeCount = pulumi.output(args.cluster.nodeCount).apply((n) => {
-            checkWithNodeCount(args, n);
-            return n;
-        });
-
+        const nodeCount = validated(args);
         const sub = args.subscriptionId ?? authorization.getClientConfigOutput({ parent: this }).subscriptionId;
-        const rg = args.cluster.resourceGroupName;
         const location = pulumi.output(args.cluster.location).apply((l) => l.toLowerCase());
-        const nameFor = (suffix: "relay" | "service-bus") =>
-            pulumi.all([args.cluster.name, sub, rg]).apply(([c, id, g]) => messagingNamespaceName(c, id, g, suffix));
+        const place: Placement = { name, sub, rg: args.cluster.resourceGroupName, location };
+        this.relay = this.createRelay(args, place);
+        this.serviceBus = this.createServiceBus(args, place);
+        const logs = this.logAnalyticsFor(args, place);
+        this.logAnalytics = logs.workspace;
+        const la = logs.connection;
+        this.configurationSettings = this.publicSettingsFor(args, location, nodeCount, la);
+        this.extension = this.createExtension(name, args, this.protectedSettingsFor(args, la));
+        this.scoringDomain = args.settings.sslCname ? pulumi.output(args.settings.sslCname) : location.apply((l) => `${l}.cloudapp.azure.com`);
+        this.compute = this.attachCompute(name, args, sub, ctx);
+        this.registerOutputs({ extensionId: this.extension.id, scoringDomain: this.scoringDomain });
+    }
+
+    /** The Relay the extension needs (`relayserver.enabled`), unless an existing one's connection string is given. */
+    private createRelay(args: AzureMlExtensionArgs, p: Placement): AzureRelay | undefined {
+        if (!relayEnabled(args.settings, args.cluster.kind) || args.relayConnectionString !== undefined) return undefined;
+        return new AzureRelay(`${p.name}-relay`, {
+            resourceGroupName: p.rg, location: p.location, namespaceName: messagingName(args, p, "relay"),
+            hybridConnectionName: args.cluster.name, tags: args.tags,
+        }, { parent: this });
+    }
+
+    /** The Service Bus the extension needs (`servicebus.enabled`), unless an existing one's connection string is given. */
+    private createServiceBus(args: AzureMlExtensionArgs, p: Placement): ServiceBus | undefined {
+        if (!serviceBusEnabled(args.settings) || args.serviceBusConnectionString !== undefined) return undefined;
+        return new ServiceBus(`${p.name}-servicebus`, {
+            resourceGroupName: p.rg, location: p.location, namespaceName: messagingName(args, p, "service-bus"),
+            topics: { ...SERVICE_BUS_TOPICS }, tags: args.tags,
+        }, { parent: this });
+    }
+
+    /** The Log Analytics workspace of `logAnalyticsWS`: the given one, or one created as the CLI names it (its key a secret). */
+    private logAnalyticsFor(args: AzureMlExtensionArgs, p: Placement): { workspace?: operationalinsights.Workspace; connection: AzureMlExtensionArgs["logAnalytics"] } {
+        if (!args.settings.logAnalyticsWS || args.logAnalytics) return { connection: args.logAnalytics };
         const childOpts = { parent: this };
+        const workspace = new operationalinsights.Workspace(`${p.name}-logs`, {
+            resourceGroupName: p.rg,
+            workspaceName: pulumi.all([args.cluster.name, p.sub, p.rg]).apply(([c, id, g]) => logAnalyticsWorkspaceName(c, id, g)),
+            location: p.location,
+            tags: { ...CREATED_BY_TAG, ...args.tags },
+        }, childOpts);
+        const keys = operationalinsights.getSharedKeysOutput({ resourceGroupName: p.rg, workspaceName: workspace.name }, childOpts);
+        return { workspace, connection: { customerId: workspace.customerId, sharedKey: pulumi.secret(keys.apply((k) => k.primarySharedKey ?? "")) } };
+    }
 
-        if (relayEnabled(s, kind) && args.relayConnectionString === undefined) {
-            this.relay = new AzureRelay(`${name}-relay`, {
-                resourceGroupName: rg, location, namespaceName: nameFor("relay"),
-                hybridConnectionName: args.cluster.name, tags: args.tags,
-            }, childOpts);
-        }
-        if (serviceBusEnabled(s) && args.serviceBusConnectionString === undefined) {
-            this.serviceBus = new ServiceBus(`${name}-servicebus`, {
-                resourceGroupName: rg, location, namespaceName: nameFor("service-bus"),
-                topics: { ...SERVICE_BUS_TOPICS }, tags: args.tags,
-            }, childOpts);
-        }
-        let la = args.logAnalytics;
-        if (s.logAnalyticsWS && !la) {
-            this.logAnalytics = new operationalinsights.Workspace(`${name}-logs`, {
-                resourceGroupName: rg,
-                workspaceName: pulumi.all([args.cluster.name, sub, rg]).apply(([c, id, g]) => logAnalyticsWorkspaceName(c, id, g)),
-                location,
-                tags: { ...CREATED_BY_TAG, ...args.tags },
-            }, childOpts);
-            const keys = operationalinsights.getSharedKeysOutput({ resourceGroupName: rg, workspaceName: this.logAnalytics.name }, childOpts);
-            la = { customerId: this.logAnalytics.customerId, sharedKey: pulumi.secret(keys.apply((k) => k.primarySharedKey ?? "")) };
-        }
-
-        // Public settings from public facts only, so they stay readable in previews.
+    /** Public settings from public facts only, so they stay readable in previews. */
+    private publicSettingsFor(args: AzureMlExtensionArgs, location: pulumi.Output<string>, nodeCount: pulumi.Output<number | undefined>,
+        la: AzureMlExtensionArgs["logAnalytics"]): pulumi.Output<Record<string, string>> {
         const facts = pulumi.output({
-            cluster: { kind, id: args.cluster.id, name: args.cluster.name, location, nodeCount, distribution: args.cluster.distribution },
+            cluster: { kind: args.cluster.kind, id: args.cluster.id, name: args.cluster.name, location, nodeCount, distribution: args.cluster.distribution },
             relay: this.relay ? { hybridConnectionId: this.relay.hybridConnectionId, hybridConnectionName: this.relay.hybridConnectionName } : undefined,
             serviceBus: this.serviceBus ? { namespaceId: this.serviceBus.namespaceId } : undefined,
             logAnalytics: la ? { customerId: la.customerId } : undefined,
         });
-        this.configurationSettings = facts.apply((f) => publicSettings(s, f.cluster as ClusterFacts, {
+        return facts.apply((f) => publicSettings(args.settings, f.cluster as ClusterFacts, {
             relay: f.relay, serviceBus: f.serviceBus, logAnalytics: f.logAnalytics,
         } as MessagingFacts));
-        // Protected settings: a secret Output end to end.
+    }
+
+    /** Protected settings: a secret Output end to end. Pass-through protected keys are checked once their names are known. */
+    private protectedSettingsFor(args: AzureMlExtensionArgs, la: AzureMlExtensionArgs["logAnalytics"]): pulumi.Output<Record<string, string>> {
+        const s = args.settings;
         const secretValues = pulumi.output({
             sslCertPem: s.sslCertPem, sslKeyPem: s.sslKeyPem,
             relayConnectionString: args.relayConnectionString ?? this.relay?.connectionString,
@@ -121,11 +167,17 @@ export class AzureMlExtension extends pulumi.ComponentResource {
             logAnalyticsSharedKey: la?.sharedKey,
             extra: args.extraProtectedSettings,
         });
-        const protectedOut = pulumi.secret(secretValues.apply((v) => protectedSettings(s, v as ProtectedValues)));
+        return pulumi.secret(secretValues.apply((v) => {
+            checkProtectedKeys(args, Object.keys(v.extra ?? {}));
+            return protectedSettings(s, v as ProtectedValues);
+        }));
+    }
 
+    private createExtension(name: string, args: AzureMlExtensionArgs, protectedOut: pulumi.Output<Record<string, string>>): kubernetesconfiguration.Extension {
+        const kind = args.cluster.kind;
         const rp = CLUSTER_RP[kind];
-        this.extension = new kubernetesconfiguration.Extension(name, {
-            resourceGroupName: rg,
+        return new kubernetesconfiguration.Extension(name, {
+            resourceGroupName: args.cluster.resourceGroupName,
             clusterName: args.cluster.name,
             clusterRp: rp.clusterRp,
             clusterResourceName: rp.clusterResourceName,
@@ -147,20 +199,19 @@ export class AzureMlExtension extends pulumi.ComponentResource {
             dependsOn: [this.relay, this.serviceBus, this.logAnalytics].filter((r) => r !== undefined) as pulumi.Resource[],
             additionalSecretOutputs: ["configurationProtectedSettings"],
         });
+    }
 
-        this.scoringDomain = s.sslCname ? pulumi.output(s.sslCname) : location.apply((l) => `${l}.cloudapp.azure.com`);
-
-        if (args.compute) {
-            if (!ctx) throw new Error("AzureMlExtension: compute attach creates a namespace and InstanceTypes in the cluster and needs the PlatformContext");
-            this.compute = new AzureMlCompute(`${name}-compute`, {
-                ...args.compute,
-                cluster: args.cluster,
-                subscriptionId: sub,
-                extension: this.extension,
-                relayNamespaceId: this.relay?.namespace.id,
-                tags: args.tags,
-            }, ctx, childOpts);
-        }
-        this.registerOutputs({ extensionId: this.extension.id, scoringDomain: this.scoringDomain });
+    /** The attach as an Azure ML Kubernetes compute, after the extension. */
+    private attachCompute(name: string, args: AzureMlExtensionArgs, sub: pulumi.Input<string>, ctx: PlatformContext | undefined): AzureMlCompute | undefined {
+        if (!args.compute) return undefined;
+        if (!ctx) throw new Error("AzureMlExtension: compute attach creates a namespace and InstanceTypes in the cluster and needs the PlatformContext");
+        return new AzureMlCompute(`${name}-compute`, {
+            ...args.compute,
+            cluster: args.cluster,
+            subscriptionId: sub,
+            extension: this.extension,
+            relayNamespaceId: this.relay?.namespace.id,
+            tags: args.tags,
+        }, ctx, { parent: this });
     }
 }
