@@ -9,12 +9,15 @@ import { ownershipTransform, stackIdentity } from "../components/core/ownership"
 import { IngressNginx } from "../components/ingress";
 import { InferencePipeline } from "../components/platforms/inference-pipeline";
 import { AiAppStore, appStoreManifestTransform, manifestTransform } from "../components/platforms/ai-app-store";
-import { ModelServer } from "../components/platforms/model-serving";
+import { ModelEndpoint, ModelServer } from "../components/platforms/model-serving";
 import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
 import { modelServerArgs } from "./platforms/model-serving";
 import { eksClusterArgs } from "./eks";
+import { AzureMlExtension, RELEASE_NAMESPACE } from "../components/platforms/azureml-extension";
+import { aksClusterArgs } from "./aks";
+import { azureMlExtensionArgs } from "./platforms/azureml";
 import { aiAppStoreArgs } from "./platforms/ai-app-store";
 import { inferencePipelineArgs } from "./platforms/inference-pipeline";
 
@@ -64,24 +67,36 @@ export interface StackOutputs {
         apiUrl: pulumi.Output<string>;
         /** Where browsers reach the bucket (MinIO's ingress host, or S3). */
         storageUrl: pulumi.Output<string>;
-        superuserId: string;
-        /** A secret: `pulumi stack output aiAppStore --show-secrets`. */
-        superuserPassword: pulumi.Output<string>;
+        /** The upstream release the images are built from (aiAppStore.appVersion). */
+        appVersion: string;
+        /** The first administrator (1.0 line only; from 1.2 users log in through Keycloak). */
+        superuserId?: string;
+        /** A secret: `pulumi stack output aiAppStore --show-secrets` (1.0 line only). */
+        superuserPassword?: pulumi.Output<string>;
+        /** Where users' inference services are reached (PROD_IE_DOMAIN). */
+        inferenceDomain: string;
         engines: string[];
         serviceType: string;
         mongodb: string;
     };
     /** Per model, when `modelServing.enabled`: where clients reach it, the image it serves, its ECR repository. */
-    modelServing?: Record<string, {
-        namespace: string;
-        serviceType: string;
-        /** Node address + node port, load balancer address + port, or the in-cluster URL (absent for NodePort without modelServing.nodeAddress). */
-        url: pulumi.Output<string | undefined>;
-        clusterUrl: string;
-        nodePort?: pulumi.Output<number | undefined>;
-        image: string;
-        repository?: pulumi.Output<string>;
-    }>;
+    modelServing?: Record<string, ModelEndpoint>;
+    /** The AzureML extension, when `azureml.enabled`. */
+    azureml?: AzureMlOutput;
+}
+
+/** The AzureML extension's stack output (`azureml`): ids and names only, no secret. */
+export interface AzureMlOutput {
+    clusterKind: "aks" | "arc";
+    extensionId: pulumi.Output<string>;
+    /** The extension's release namespace (always `azureml`). */
+    namespace: string;
+    /** Where scoring endpoints are reached: azureml.sslCname, or `<location>.cloudapp.azure.com`. */
+    scoringDomain: pulumi.Output<string>;
+    /** The Azure ML Kubernetes compute and the namespace its workloads run in, when `azureml.compute.enabled`. */
+    computeId?: pulumi.Output<string>;
+    computeNamespace?: pulumi.Output<string>;
+    workspaceId?: pulumi.Output<string>;
 }
 
 export function composeStack(cfg: StackConfig, installTransform: InstallTransform): StackOutputs {
@@ -97,6 +112,7 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
     const cluster = new Cluster("cluster", {
         flavour: cfg["cluster.kind"],
         eks: cfg["cluster.kind"] === "eks" ? eksClusterArgs(cfg) : undefined,
+        aks: cfg["cluster.kind"] === "aks" ? aksClusterArgs(cfg) : undefined,
         kubeconfig: cfg["cluster.kubeconfig"] ? expandHome(cfg["cluster.kubeconfig"]) : (cfg["cluster.kind"] === "local" ? `${LOCAL_CLUSTER_DIR}/kubeconfig` : undefined),
         context: cfg["cluster.context"] || undefined,
         inCluster: cfg["cluster.inCluster"],
@@ -173,6 +189,11 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         models = new ModelServer("models", modelServerArgs(cfg), ctx, opts);
     }
 
+    let azureml: AzureMlExtension | undefined;
+    if (cfg["azureml.enabled"]) {
+        azureml = new AzureMlExtension("azureml", azureMlExtensionArgs(cfg, cluster.aks), ctx, opts);
+    }
+
     const platformNamespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace);
     const namespaces = platformNamespaces.filter((ns) => !ns.existing).map((ns) => ns.name);
     for (const unused of cfg["cluster.existingNamespaces"].filter((n) => !platformNamespaces.some((ns) => ns.plainName === n))) {
@@ -204,16 +225,21 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
             frontendUrl: appStore.frontendUrl,
             apiUrl: appStore.apiUrl,
             storageUrl: appStore.storageUrl,
+            appVersion: appStore.appVersion,
             superuserId: appStore.superuserId,
             superuserPassword: appStore.superuserPassword,
+            inferenceDomain: appStore.inferenceDomain,
             engines: appStore.engines,
             serviceType: appStore.serviceType,
             mongodb: appStore.mongodb.mode,
         },
-        modelServing: models && Object.fromEntries(Object.entries(models.endpoints).map(([name, e]) => [name, {
-            namespace: e.namespace, serviceType: e.serviceType, url: e.url, clusterUrl: e.clusterUrl, image: e.image,
-            ...(e.nodePort ? { nodePort: e.nodePort } : {}),
-            ...(e.repository ? { repository: e.repository } : {}),
-        }])),
+        modelServing: models?.endpoints,
+        azureml: azureml && {
+            clusterKind: cfg["azureml.arc.clusterId"] ? "arc" : "aks",
+            extensionId: azureml.extension.id,
+            namespace: RELEASE_NAMESPACE,
+            scoringDomain: azureml.scoringDomain,
+            ...(azureml.compute ? { computeId: azureml.compute.computeId, computeNamespace: azureml.compute.namespace.name, workspaceId: azureml.compute.workspaceId } : {}),
+        },
     };
 }

@@ -334,9 +334,10 @@ export class ModelServer extends pulumi.ComponentResource {
             serviceType: type,
             url,
             clusterUrl,
-            nodePort: type === "ClusterIP" ? undefined : nodePort,
             image: ctx.registry.relocate(m.image),
-            repository: repo?.url,
+            // Only the fields that apply, so the stack output has no empty keys.
+            ...(type === "ClusterIP" ? {} : { nodePort }),
+            ...(repo ? { repository: repo.url } : {}),
         };
     }
 }
