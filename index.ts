@@ -16,3 +16,4 @@ export const storage = stack.storage;
 export const inferencePipeline = stack.inferencePipeline;
 export const aiAppStore = stack.aiAppStore;
 export const modelServing = stack.modelServing;
+export const azureml = stack.azureml;

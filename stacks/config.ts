@@ -8,6 +8,7 @@
 // (stacks/platforms/<platform>.ts).
 import * as pulumi from "@pulumi/pulumi";
 import { eksClusterRule } from "./eks";
+import { aksClusterRule } from "./aks";
 import { clusterRule, dataRule, FOUNDATION_FORMATS, ingressRule, registryRule, storageRule } from "./foundation";
 import { ConfigOf, Format, InstanceSettings, isSet, Rule } from "./setting";
 import { InstanceConfig, PLATFORMS, PROJECT, SETTINGS, Setting, SettingKey } from "./settings";
@@ -102,8 +103,8 @@ const platformNeedsRule: Rule<SettingKey> = (v, problem) => {
 };
 
 // In this order: the problems of one config are listed in it.
-const [pipeline, appStore, modelServing] = PLATFORMS;
-const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, eksClusterRule as Rule<SettingKey>, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule];
+const [pipeline, appStore, modelServing, azureml] = PLATFORMS;
+const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, eksClusterRule as Rule<SettingKey>, aksClusterRule as Rule<SettingKey>, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule, azureml.rule];
 
 /** Settings repeated per named instance (`<prefix>.<name>.<field>`, e.g. `modelServing.models.<name>.image`). */
 const INSTANCES: InstanceSettings[] = PLATFORMS.flatMap((p) => (p.instances ? [p.instances] : []));

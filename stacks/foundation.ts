@@ -14,8 +14,9 @@ import {
     namespaceName, optional, pinnedImage, Rule, secret, setCmd, str, TRI_STATE,
 } from "./setting";
 import { EKS_CLUSTER_FORMATS, EKS_CLUSTER_SETTINGS } from "./eks";
+import { AKS_CLUSTER_FORMATS, AKS_CLUSTER_SETTINGS } from "./aks";
 
-export const CLUSTER_KINDS = ["local", "existing", "eks"] as const;
+export const CLUSTER_KINDS = ["local", "existing", "eks", "aks"] as const;
 export const REGISTRY_MODES = ["public", "mirror"] as const;
 export const STORAGE_KINDS = ["minio", "s3", "none"] as const;
 export const INGRESS_CONTROLLERS = ["none", "present", "install"] as const;
@@ -40,7 +41,7 @@ const dataStorageClass = (name: DataServiceName) =>
 
 export const FOUNDATION_SETTINGS = {
     "cluster.kind": choice(CLUSTER_KINDS, "local",
-        "Which cluster the stack deploys to: `local` (the bundled local control plane, see `make cluster-up`), `existing` (a kubeconfig, a context, or in-cluster credentials) or `eks` (an Amazon EKS cluster the stack creates or finds, cluster.eks.*)."),
+        "Which cluster the stack deploys to: `local` (the bundled local control plane, see `make cluster-up`), `existing` (a kubeconfig, a context, or in-cluster credentials), `eks` (an Amazon EKS cluster the stack creates or finds, cluster.eks.*) or `aks` (an Azure AKS cluster the stack creates or finds, cluster.aks.*)."),
     "cluster.kubeconfig": str("",
         "Path to a kubeconfig file. `existing`: empty means the usual chain (KUBECONFIG, ~/.kube/config, in-cluster). `local`: empty means `.local/cluster/kubeconfig` in the project."),
     "cluster.context": str("", "Context of the kubeconfig to use (`existing` only); empty means the kubeconfig's current context."),
@@ -52,6 +53,7 @@ export const FOUNDATION_SETTINGS = {
     "cluster.storageClass": str("", "StorageClass for the stack's PersistentVolumeClaims; empty means the cluster's default."),
     "cluster.existingNamespaces": list("Namespaces that already exist in the cluster and that the stack uses without owning them: it does not create, label or delete them, only puts its own objects in them. Any other namespace a platform names is created by the stack, and `pulumi up` refuses one that already exists (see README, \"Objects the stack did not create\")."),
     ...EKS_CLUSTER_SETTINGS,
+    ...AKS_CLUSTER_SETTINGS,
 
     "ingress.controller": choice(INGRESS_CONTROLLERS, "none",
         "Ingress controller: `present` (the cluster already runs one serving ingress.className), `install` (the stack installs the pinned ingress-nginx chart, IngressClass ingress.className) or `none`."),
@@ -123,6 +125,7 @@ export type FoundationConfig = ConfigOf<typeof TABLE>;
 
 export const FOUNDATION_FORMATS: Partial<Record<FoundationKey, Format>> = {
     ...EKS_CLUSTER_FORMATS,
+    ...AKS_CLUSTER_FORMATS,
     "cluster.kubernetesVersion": { schema: optional(/^v?\d+\.\d+(\.\d+)?$/, "must look like 1.34 or 1.34.2"), example: "1.34" },
     "cluster.nodeCount": { schema: z.number().int().min(0, "must not be negative"), example: "3" },
     "cluster.storageClass": { schema: optional(dnsName, "must be a Kubernetes object name (lowercase, digits, '-', '.')"), example: "standard" },

@@ -11,18 +11,20 @@ import { FOUNDATION_SETTINGS, LABEL_SETTINGS } from "./foundation";
 import { AI_APP_STORE, AI_APP_STORE_SETTINGS } from "./platforms/ai-app-store";
 import { INFERENCE_PIPELINE, INFERENCE_PIPELINE_SETTINGS } from "./platforms/inference-pipeline";
 import { MODEL_SERVING, MODEL_SERVING_SETTINGS, ModelServingInstances } from "./platforms/model-serving";
+import { AZUREML, AZUREML_SETTINGS } from "./platforms/azureml";
 import type { Setting } from "./setting";
 
 export type { Setting, SettingType } from "./setting";
 
 /** The platforms, in the order of the settings table and of the rules. */
-export const PLATFORMS = [INFERENCE_PIPELINE, AI_APP_STORE, MODEL_SERVING] as const;
+export const PLATFORMS = [INFERENCE_PIPELINE, AI_APP_STORE, MODEL_SERVING, AZUREML] as const;
 
 export const SETTINGS = {
     ...FOUNDATION_SETTINGS,
     ...INFERENCE_PIPELINE_SETTINGS,
     ...AI_APP_STORE_SETTINGS,
     ...MODEL_SERVING_SETTINGS,
+    ...AZUREML_SETTINGS,
     ...LABEL_SETTINGS,
 } satisfies Record<string, Setting>;
 

@@ -43,7 +43,7 @@ const NAME_INPUT: Record<string, string> = {
     "azure-native:authorization:RoleAssignment": "roleAssignmentName",
 };
 
-function azureState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
+export function azureState(args: pulumi.runtime.MockResourceArgs): { id: string; state: Record<string, unknown> } {
     const inputs = args.inputs;
     const [, service, kind] = args.type.split(":");
     const name = (inputs[NAME_INPUT[args.type]] as string | undefined) ?? args.name;
@@ -59,7 +59,7 @@ function azureState(args: pulumi.runtime.MockResourceArgs): { id: string; state:
 }
 
 /** What invokes return under the mocks. */
-function azureCall(args: pulumi.runtime.MockCallArgs, existing: Record<string, unknown>): Record<string, unknown> {
+export function azureCall(args: pulumi.runtime.MockCallArgs, existing: Record<string, unknown> = {}): Record<string, unknown> {
     switch (args.token) {
         case "azure-native:authorization:getClientConfig":
             return { subscriptionId: SUBSCRIPTION, tenantId: TENANT, clientId: "client", objectId: "object" };

@@ -9,6 +9,7 @@ import * as assert from "assert";
 import { ConfigError, loadConfig, parseConfig } from "../../stacks/config";
 import { composeStack, InstallTransform } from "../../stacks/compose";
 import { recordResourceOptions } from "./record";
+import { azureCall, azureState } from "./azure-harness";
 
 export interface Registered {
     type: string;
@@ -71,9 +72,11 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
     pulumi.runtime.setMocks({
         newResource: (args) => {
             resources.push({ type: args.type, name: args.name, inputs: args.inputs });
+            // Azure resources and invokes answer as azure-native would (test/unit/azure-harness.ts).
+            if (args.type.startsWith("azure-native:")) return azureState(args);
             return { id: `${args.name}-id`, state: mockState(args) };
         },
-        call: (args) => args.inputs,
+        call: (args) => (args.token.startsWith("azure-native:") ? azureCall(args) : args.inputs),
     }, "mlplat", "unit", false);
     const full = (k: string) => (k.includes(":") ? k : `mlplat:${k}`);
     pulumi.runtime.setAllConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), secretKeys.map(full));
@@ -99,7 +102,7 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
 }
 
 /** The stack file's config, with test values substituted for the secrets its comments tell operators to set. */
-export function stackFileConfig(stack: "dev" | "prod"): Record<string, string> {
+export function stackFileConfig(stack: "dev" | "prod" | "azure"): Record<string, string> {
     const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
     const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
     const out: Record<string, string> = {};

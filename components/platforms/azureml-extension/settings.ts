@@ -63,9 +63,9 @@ export interface AzureMlSettings<Secret = unknown> {
     logAnalyticsWS?: boolean;
     /** `isAKSMigration`: the router's Service goes to namespace `default` (`scoringFe.namespace`). */
     isAKSMigration?: boolean;
-    /** `relayserver.enabled`. Unset: true on Arc, false on AKS (the CLI's default). */
+    /** `relayserver.enabled` (config key `azureml.relay.enabled`). Unset: true on Arc, false on AKS (the CLI's default). */
     relayServer?: boolean;
-    /** `servicebus.enabled`. Unset: false. */
+    /** `servicebus.enabled` (config key `azureml.serviceBus.enabled`). Unset: false. */
     serviceBus?: boolean;
     /** `nginxIngress.enabled`. Unset: true on AKS, false on Arc. */
     nginxIngress?: boolean;
@@ -219,8 +219,8 @@ const MODELLED_KEYS: Record<string, string> = {
     inferenceRouterHA: "inferenceRouterHA", clusterPurpose: "clusterPurpose", sslSecret: "sslSecret", sslCname: "sslCname",
     sslCertPemFile: "sslCertPem", sslKeyPemFile: "sslKeyPem", installNvidiaDevicePlugin: "installNvidiaDevicePlugin",
     installPromOp: "installPromOp", installVolcano: "installVolcano", installDcgmExporter: "installDcgmExporter",
-    logAnalyticsWS: "logAnalyticsWS", isAKSMigration: "isAKSMigration", "relayserver.enabled": "relayServer",
-    "servicebus.enabled": "serviceBus", "nginxIngress.enabled": "nginxIngress",
+    logAnalyticsWS: "logAnalyticsWS", isAKSMigration: "isAKSMigration", "relayserver.enabled": "relay.enabled",
+    "servicebus.enabled": "serviceBus.enabled", "nginxIngress.enabled": "nginxIngress",
     relayServerConnectionString: "relay.connectionString", serviceBusConnectionString: "serviceBus.connectionString",
     ...Object.fromEntries([
         "scoringFe.serviceType.nodePort", "scoringFe.serviceType.internalLoadBalancer", "scoringFe.sslCert", "scoringFe.sslKey",
