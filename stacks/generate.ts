@@ -77,6 +77,10 @@ ${rows.join("\n")}
   \`cluster.context\` and \`cluster.inCluster\` (the kubeconfig comes from the cluster); with \`cluster.eks.mode=existing\` the
   settings that shape a new cluster are refused, with \`cluster.eks.subnetIds\` those of the VPC; node counts must satisfy
   min <= desired <= max; a new cluster's \`cluster.kubernetesVersion\` is \`major.minor\`.
+- \`cluster.aks.*\` applies to \`cluster.kind=aks\` only, which needs \`cluster.aks.name\` and \`cluster.aks.resourceGroup\`
+  (and \`cluster.aks.location\` to create one) and refuses \`cluster.kubeconfig\`, \`cluster.context\` and \`cluster.inCluster\`;
+  with \`cluster.aks.mode=existing\` the settings that shape a new cluster are refused, and \`cluster.aks.gpuPool.*\` without
+  \`cluster.aks.gpuPool.vmSize\`; names, pools and taints follow Azure's rules.
 - Platforms that serve HTTP (\`inferencePipeline.enabled\`, \`aiAppStore.enabled\`) and \`storage.minio.ingressHost\`
   need \`ingress.controller=present\` or \`install\`; the AI App Store needs object storage (with MinIO, its ingress host).
 - \`ingress.nginx.*\` applies to \`ingress.controller=install\` only; in mirror mode it needs \`registry.chartMirror\`.
@@ -91,5 +95,14 @@ ${rows.join("\n")}
   cluster with load balancers (\`cluster.loadBalancer\`), model namespaces differ from other platforms' namespaces;
   \`modelServing.ecr.enabled\` needs \`cluster.kind=eks\` or a mirror with a host, and \`modelServing.ecr.*\` is refused
   without it (see docs/platforms/model-serving.md).
+- \`azureml.*\` settings are refused while the AzureML extension is off. It needs \`cluster.kind=aks\`, or an Arc-connected
+  cluster (\`azureml.arc.clusterId\` with \`azureml.arc.location\`) reached through \`cluster.kind=existing\`. Every rule of
+  \`az k8s-extension create\` applies with its meaning (training or inference; the router's service type, HTTPS or
+  \`allowInsecureConnections\`, \`sslCname\` with SSL, no nodePort with an internal load balancer, a pinned version with
+  auto-upgrade off, no key both public and protected), and what the extension's healthcheck would fail later (certificate and
+  key together, internal load balancer only on AKS, HA only on three nodes, pass-through keys that shadow modelled or derived
+  ones). Connection strings and keys of an existing Relay, Service Bus or Log Analytics workspace are refused when they would be
+  ignored; \`azureml.compute.*\` needs \`azureml.compute.enabled\`, one workspace (new by name or existing by id), a namespace
+  of its own, and Trusted Access when local accounts are off (see docs/platforms/azureml-extension.md).
 `;
 }
