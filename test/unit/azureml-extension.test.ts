@@ -288,5 +288,24 @@ describe("AzureMlExtension component (mocks)", function () {
         });
         assert.match(String(run.error), /azureml.inferenceRouterHA: the cluster has 2 node\(s\); three router replicas need at least 3/);
     });
+
+    it("takes pass-through protected settings as one secret Output, and refuses its keys once known when they shadow public or derived ones", async () => {
+        const extra = (values: Record<string, string>) => runProgram(() => {
+            const ext = new AzureMlExtension("azureml", {
+                cluster: clusterRef(AKS), extensionName: "azureml",
+                settings: { ...INFERENCE, extraSettings: { "workLoadToleration[0].key": "gpu" } },
+                extraProtectedSettings: pulumi.secret(values),
+            }, undefined);
+            return { protected: ext.configurationProtectedSettings };
+        });
+        const ok = await extra({ "custom.token": "unit-extra-secret" });
+        assert.ifError(ok.error);
+        const prot = single(ok.resources, "azure-native:kubernetesconfiguration:Extension").inputs.configurationProtectedSettings;
+        assert.deepStrictEqual(unsecret(prot), { "custom.token": "unit-extra-secret" });
+        assert.deepStrictEqual(plainTextLeaks(ok.resources.map((r) => r.inputs), ["unit-extra-secret"]), []);
+        const bad = await extra({ "workLoadToleration[0].key": "x", "relayserver.relayConnectionString": "y" });
+        assert.match(String(bad.error), /azureml.extraProtectedSettings: workLoadToleration\[0\].key is both a public and a protected setting/);
+        assert.match(String(bad.error), /azureml.extraProtectedSettings: relayserver.relayConnectionString is derived/);
+    });
 });
 

@@ -92,6 +92,8 @@ export class AzureMlExtension extends pulumi.ComponentResource {
     readonly scoringDomain: pulumi.Output<string>;
     /** The public settings sent (for inspection and tests). */
     readonly configurationSettings: pulumi.Output<Record<string, string>>;
+    /** The protected settings sent, a secret Output (for tests). */
+    readonly configurationProtectedSettings: pulumi.Output<Record<string, string>>;
 
     constructor(name: string, args: AzureMlExtensionArgs, ctx: PlatformContext | undefined, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:platforms:AzureMlExtension", name, {}, opts);
@@ -105,7 +107,8 @@ export class AzureMlExtension extends pulumi.ComponentResource {
         this.logAnalytics = logs.workspace;
         const la = logs.connection;
         this.configurationSettings = this.publicSettingsFor(args, location, nodeCount, la);
-        this.extension = this.createExtension(name, args, this.protectedSettingsFor(args, la));
+        this.configurationProtectedSettings = this.protectedSettingsFor(args, la);
+        this.extension = this.createExtension(name, args, this.configurationProtectedSettings);
         this.scoringDomain = args.settings.sslCname ? pulumi.output(args.settings.sslCname) : location.apply((l) => `${l}.cloudapp.azure.com`);
         this.compute = this.attachCompute(name, args, sub, ctx);
         this.registerOutputs({ extensionId: this.extension.id, scoringDomain: this.scoringDomain });
