@@ -3,7 +3,7 @@
 // foundation's settings (stacks/foundation.ts spreads them in after cluster.*), like EKS's.
 import { z } from "zod";
 import { AksClusterArgs, AksPoolArgs, aksProblems } from "../components/cluster/aks";
-import { bool, changedUnder, choice, ConfigOf, count, Format, int, isSet, list, Rule, setCmd, Setting, str } from "./setting";
+import { bool, choice, clusterFlavourOrRefused, ConfigOf, count, Format, int, isSet, list, Rule, setCmd, Setting, str } from "./setting";
 
 export const AKS_CLUSTER_SETTINGS = {
     "cluster.aks.mode": choice(["create", "existing"] as const, "create", "`cluster.kind=aks`: `create` an AKS cluster (system pool, optional GPU pool, managed identity, OIDC issuer and workload identity) or use an `existing` one by name and resource group. The Kubernetes version of a new cluster is cluster.kubernetesVersion (`1.33` or `1.33.3`; empty: AKS's default)."),
@@ -61,20 +61,11 @@ const PROBLEM_KEYS: Record<string, [AksKey | ClusterKey, string]> = {
 };
 
 export const aksClusterRule: Rule<AksKey | ClusterKey> = (v, problem) => {
-    const changed = changedUnder(v, "cluster.aks.", AKS_CLUSTER_SETTINGS);
-    if (v["cluster.kind"] !== "aks") {
-        for (const k of changed) {
-            problem(k, `applies to cluster.kind=aks only, but cluster.kind is ${v["cluster.kind"]}, so it would be ignored`, `pulumi config set cluster.kind aks (or pulumi config rm ${k})`);
-        }
-        return;
-    }
+    const changed = clusterFlavourOrRefused<AksKey>(v, "aks", AKS_CLUSTER_SETTINGS, "the stack takes the kubeconfig from the AKS cluster's user credentials", problem);
+    if (!changed) return;
     for (const [k, example] of [["cluster.aks.name", "ml-aks"], ["cluster.aks.resourceGroup", "ml-rg"]] as const) {
         if (!isSet(v[k])) problem(k, "is required when cluster.kind is aks", setCmd(k, example));
     }
-    for (const k of ["cluster.kubeconfig", "cluster.context"] as const) {
-        if (isSet(v[k])) problem(k, "does not apply to cluster.kind=aks: the stack takes the kubeconfig from the AKS cluster's user credentials", `pulumi config rm ${k}`);
-    }
-    if (v["cluster.inCluster"] === true) problem("cluster.inCluster", "does not apply to cluster.kind=aks", "pulumi config rm cluster.inCluster");
     if (v["cluster.aks.mode"] === "existing") {
         for (const k of changed.filter((k) => CREATE_ONLY.includes(k))) {
             problem(k, "shapes a cluster the stack creates, but cluster.aks.mode is existing, so it would be ignored", `pulumi config set cluster.aks.mode create (or pulumi config rm ${k})`);

@@ -3,7 +3,7 @@
 // foundation's settings (stacks/foundation.ts spreads them in after cluster.*).
 import { z } from "zod";
 import { EksClusterArgs, eksProblems } from "../components/cluster/eks";
-import { bool, changedUnder, choice, ConfigOf, count, Format, int, isSet, list, Rule, setCmd, Setting, str } from "./setting";
+import { bool, choice, clusterFlavourOrRefused, ConfigOf, count, Format, int, isSet, list, Rule, setCmd, Setting, str } from "./setting";
 
 export const EKS_CLUSTER_SETTINGS = {
     "cluster.eks.mode": choice(["create", "existing"] as const, "create", "`cluster.kind=eks`: `create` a cluster (VPC or cluster.eks.subnetIds, IAM roles, node group, add-ons, OIDC provider, gp3 StorageClass) or use an `existing` one by name. The Kubernetes version of a new cluster is cluster.kubernetesVersion (`major.minor`; empty: EKS's default)."),
@@ -50,18 +50,9 @@ const CREATE_ONLY: EksKey[] = [
 ];
 
 export const eksClusterRule: Rule<EksKey | ClusterKey> = (v, problem) => {
-    const changed = changedUnder(v, "cluster.eks.", EKS_CLUSTER_SETTINGS);
-    if (v["cluster.kind"] !== "eks") {
-        for (const k of changed) {
-            problem(k, `applies to cluster.kind=eks only, but cluster.kind is ${v["cluster.kind"]}, so it would be ignored`, `pulumi config set cluster.kind eks (or pulumi config rm ${k})`);
-        }
-        return;
-    }
+    const changed = clusterFlavourOrRefused<EksKey>(v, "eks", EKS_CLUSTER_SETTINGS, "the stack makes the kubeconfig from the EKS cluster (aws eks get-token)", problem);
+    if (!changed) return;
     if (!isSet(v["cluster.eks.name"])) problem("cluster.eks.name", "is required when cluster.kind is eks", setCmd("cluster.eks.name", "ml-eks"));
-    for (const k of ["cluster.kubeconfig", "cluster.context"] as const) {
-        if (isSet(v[k])) problem(k, "does not apply to cluster.kind=eks: the stack makes the kubeconfig from the EKS cluster (aws eks get-token)", `pulumi config rm ${k}`);
-    }
-    if (v["cluster.inCluster"] === true) problem("cluster.inCluster", "does not apply to cluster.kind=eks", "pulumi config rm cluster.inCluster");
     if (v["cluster.eks.mode"] === "existing") {
         for (const k of changed.filter((k) => CREATE_ONLY.includes(k))) {
             problem(k, "shapes a cluster the stack creates, but cluster.eks.mode is existing, so it would be ignored", `pulumi config set cluster.eks.mode create (or pulumi config rm ${k})`);

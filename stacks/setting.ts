@@ -71,6 +71,29 @@ export function enabledOrRefused<K extends string>(v: Values<string>, enabled: K
     return false;
 }
 
+type KubeconfigKey = "cluster.kubeconfig" | "cluster.context" | "cluster.inCluster";
+
+/**
+ * A created-or-found cluster flavour's settings (`cluster.<kind>.*`) are refused on another
+ * cluster kind; on its own kind the kubeconfig settings are refused (`from`: where the stack
+ * takes the kubeconfig instead). Returns the flavour's changed settings when it is selected.
+ */
+export function clusterFlavourOrRefused<K extends string>(v: Values<string>, kind: string, table: Record<K, Setting>, from: string,
+    problem: (key: K | KubeconfigKey, message: string, hint: string) => void): K[] | undefined {
+    const changed = changedUnder(v, `cluster.${kind}.`, table);
+    if (v["cluster.kind"] !== kind) {
+        for (const k of changed) {
+            problem(k, `applies to cluster.kind=${kind} only, but cluster.kind is ${v["cluster.kind"]}, so it would be ignored`, `pulumi config set cluster.kind ${kind} (or pulumi config rm ${k})`);
+        }
+        return undefined;
+    }
+    for (const k of ["cluster.kubeconfig", "cluster.context"] as const) {
+        if (isSet(v[k])) problem(k, `does not apply to cluster.kind=${kind}: ${from}`, `pulumi config rm ${k}`);
+    }
+    if (v["cluster.inCluster"] === true) problem("cluster.inCluster", `does not apply to cluster.kind=${kind}`, "pulumi config rm cluster.inCluster");
+    return changed;
+}
+
 export function expandHome(p: string): string {
     return p.startsWith("~/") ? path.join(process.env.HOME ?? "", p.slice(2)) : p;
 }
