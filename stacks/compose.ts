@@ -161,6 +161,7 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
             size: cfg["storage.minio.size"],
             rootPassword: cfg["storage.minio.rootPassword"],
             ingressHost: cfg["storage.minio.ingressHost"] || undefined,
+            ingressNamespace: cfg["ingress.controller"] === "install" ? cfg["ingress.nginx.namespace"] : undefined,
         }, ctx, opts);
     } else if (cfg["storage.kind"] === "s3") {
         store = new S3Store("s3", {

@@ -8,6 +8,42 @@ export interface PlatformNamespaceArgs {
     name: string;
     /** The platform it belongs to, for `app.kubernetes.io/part-of`. */
     partOf: string;
+    /**
+     * Pod Security admission level enforced on the namespace; default `restricted`. A lower
+     * level needs its reason, kept on the namespace (annotation `mlplat.dev/pod-security-reason`).
+     */
+    podSecurity?: PodSecurity;
+}
+
+/** A Pod Security admission level below `restricted`, with why the namespace needs it. */
+export interface PodSecurity {
+    level: "baseline" | "privileged";
+    reason: string;
+}
+
+/**
+ * The Pod Security admission labels of a namespace: `enforce` at its level (restricted
+ * unless a reason says otherwise), `audit` and `warn` always at restricted, so anything
+ * that falls short of restricted shows in the audit log and in kubectl's warnings.
+ */
+export function podSecurityLabels(podSecurity?: PodSecurity): Record<string, string> {
+    const level = podSecurity?.level ?? "restricted";
+    return {
+        "pod-security.kubernetes.io/enforce": level,
+        "pod-security.kubernetes.io/enforce-version": "latest",
+        "pod-security.kubernetes.io/audit": "restricted",
+        "pod-security.kubernetes.io/warn": "restricted",
+    };
+}
+
+/** The labels of a namespace the stack creates: the standard ones and Pod Security admission's. */
+export function namespaceLabels(args: PlatformNamespaceArgs, ctx: Pick<PlatformContext, "extraLabels">): Record<string, string> {
+    return { ...standardLabels({ name: args.name, partOf: args.partOf }, ctx.extraLabels), ...podSecurityLabels(args.podSecurity) };
+}
+
+/** The annotation keeping why a namespace is below restricted. */
+export function namespaceAnnotations(args: PlatformNamespaceArgs): Record<string, string> | undefined {
+    return args.podSecurity ? { "mlplat.dev/pod-security-reason": args.podSecurity.reason } : undefined;
 }
 
 /** Whether the stack must use the namespace `name` as it is (see PlatformContext.existingNamespaces). */
@@ -37,7 +73,9 @@ export class PlatformNamespace extends pulumi.ComponentResource {
         const labels = standardLabels({ name: args.name, partOf: args.partOf }, ctx.extraLabels);
         this.existing = isExistingNamespace(ctx, args.name);
         if (!this.existing) {
-            this.namespace = new k8s.core.v1.Namespace(name, { metadata: { name: args.name, labels } }, { parent: this });
+            this.namespace = new k8s.core.v1.Namespace(name, {
+                metadata: { name: args.name, labels: namespaceLabels(args, ctx), annotations: namespaceAnnotations(args) },
+            }, { parent: this });
         }
         this.name = this.namespace ? this.namespace.metadata.name : pulumi.output(args.name);
         this.plainName = args.name;

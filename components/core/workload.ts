@@ -46,9 +46,18 @@ export interface ContainerArgs {
     /** Environment variables read from Secrets through `secretKeyRef`. */
     secretEnv?: Record<string, SecretKeyRef>;
     resources?: Resources;
-    /** Readiness probe; also used as the liveness probe unless `liveness` is given. Required for long-running containers. */
+    /**
+     * Readiness probe: may check the workload's dependencies. Required for long-running
+     * containers.
+     */
     readiness?: Probe;
+    /**
+     * Liveness probe: must never fail because a dependency (a database, object storage) is
+     * down, or an outage restarts every pod. Default: the process only, derived from the
+     * readiness probe (`livenessOf`: a TCP check on an HTTP readiness probe's port).
+     */
     liveness?: Probe;
+    /** Startup probe for slow starters: liveness waits until it has passed once. */
     startup?: Probe;
     /** Default true; set false only for images that must write to their root filesystem. */
     readOnlyRootFilesystem?: boolean;
@@ -57,6 +66,28 @@ export interface ContainerArgs {
     volumeMounts?: k8s.types.input.core.v1.VolumeMount[];
     /** UID to run as, when the image's own user is root or unset. */
     runAsUser?: number;
+    /** GID to run as; default `runAsUser` (never the image's root group when a UID is set). */
+    runAsGroup?: number;
+}
+
+/**
+ * The liveness probe a readiness probe implies when none is given: the process answers,
+ * nothing more. An HTTP readiness check may look at dependencies (a database, object
+ * storage), so liveness only opens a TCP connection to the same port; TCP and exec
+ * probes are kept (they check the process itself). Slower and more tolerant than
+ * readiness: liveness restarts, readiness only takes the pod out of its Service.
+ */
+export function livenessOf(readiness: Probe | undefined): Probe | undefined {
+    if (!readiness) return undefined;
+    const timings = {
+        initialDelaySeconds: readiness.initialDelaySeconds,
+        periodSeconds: 20,
+        timeoutSeconds: readiness.timeoutSeconds,
+        failureThreshold: 6,
+    };
+    const http = readiness.httpGet as k8s.types.input.core.v1.HTTPGetAction | undefined;
+    if (http) return { tcpSocket: { port: http.port }, ...timings };
+    return { ...readiness, ...timings };
 }
 
 export interface BuiltContainer {
@@ -88,11 +119,12 @@ export function container(args: ContainerArgs): BuiltContainer {
         env: env.length > 0 ? env : undefined,
         resources: { requests: figures(r.requests), limits: figures(r.limits) },
         readinessProbe: args.readiness,
-        livenessProbe: args.liveness ?? args.readiness,
+        livenessProbe: args.liveness ?? livenessOf(args.readiness),
         startupProbe: args.startup,
         securityContext: {
             runAsNonRoot: true,
             runAsUser: args.runAsUser,
+            runAsGroup: args.runAsGroup ?? args.runAsUser,
             allowPrivilegeEscalation: false,
             privileged: false,
             readOnlyRootFilesystem: args.readOnlyRootFilesystem ?? true,
@@ -116,6 +148,11 @@ export interface PodSpecArgs {
     restartPolicy?: "Always" | "OnFailure" | "Never";
     /** True for run-to-completion pods (Jobs): they need no probes. */
     runToCompletion?: boolean;
+    /**
+     * Selector labels of a replicated workload's pods: spread them across nodes
+     * (`spreadAcrossNodes`). Give it whenever the workload may run more than one replica.
+     */
+    spreadSelector?: Record<string, string>;
 }
 
 export function podSpec(args: PodSpecArgs): PodSpec {
@@ -129,6 +166,7 @@ export function podSpec(args: PodSpecArgs): PodSpec {
         serviceAccountName: args.serviceAccountName,
         automountServiceAccountToken: args.automountServiceAccountToken ?? false,
         restartPolicy: args.restartPolicy,
+        topologySpreadConstraints: args.spreadSelector ? spreadAcrossNodes(args.spreadSelector) : undefined,
         securityContext: {
             runAsNonRoot: true,
             fsGroup: args.fsGroup,
@@ -138,6 +176,48 @@ export function podSpec(args: PodSpecArgs): PodSpec {
         initContainers: args.initContainers?.map((b) => b.container),
         volumes: [...(args.volumes ?? []), ...all.flatMap((b) => b.volumes)],
     };
+}
+
+/**
+ * Replicas on different nodes where the scheduler can (one node's loss or drain takes at
+ * most its share). `ScheduleAnyway`: a preference, so a cluster with fewer nodes than
+ * replicas, or a cordoned node during a drain, never leaves a pod pending.
+ */
+export function spreadAcrossNodes(selector: Record<string, string>): k8s.types.input.core.v1.TopologySpreadConstraint[] {
+    return [{ maxSkew: 1, topologyKey: "kubernetes.io/hostname", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: selector } }];
+}
+
+/** What decides whether a workload gets a PodDisruptionBudget. */
+export interface DisruptionBudgetArgs {
+    /** Name of the PDB (the workload's). */
+    name: string;
+    namespace: pulumi.Input<string>;
+    labels: Record<string, string>;
+    /** Selector labels of the workload's pods. */
+    selector: Record<string, string>;
+    /** Fixed replicas (undefined when an autoscaler owns them). */
+    replicas?: number;
+    /** An autoscaler (HPA, KEDA) sets the replicas. */
+    autoscaled?: boolean;
+}
+
+/** True when a workload needs a PodDisruptionBudget: more than one replica, or an autoscaler. */
+export function needsDisruptionBudget(args: Pick<DisruptionBudgetArgs, "replicas" | "autoscaled">): boolean {
+    return args.autoscaled === true || (args.replicas ?? 1) > 1;
+}
+
+/**
+ * The PodDisruptionBudget of a replicated or autoscaled workload, or none: a voluntary
+ * disruption (a node drain, a cluster upgrade) evicts at most one of its pods at a time,
+ * so with its replicas spread across nodes the workload stays available. `maxUnavailable`
+ * rather than `minAvailable`, so a drain never blocks on a workload scaled to one replica.
+ */
+export function disruptionBudget(resourceName: string, args: DisruptionBudgetArgs, opts: pulumi.CustomResourceOptions): k8s.policy.v1.PodDisruptionBudget | undefined {
+    if (!needsDisruptionBudget(args)) return undefined;
+    return new k8s.policy.v1.PodDisruptionBudget(resourceName, {
+        metadata: { name: args.name, namespace: args.namespace, labels: args.labels },
+        spec: { maxUnavailable: 1, selector: { matchLabels: args.selector } },
+    }, opts);
 }
 
 /** An HTTP GET probe with sensible timings. */

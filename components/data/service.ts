@@ -216,6 +216,7 @@ export class DataService<S extends DataServiceName = DataServiceName> extends pu
             // First starts initialise the data directory: up to five minutes before liveness applies.
             startup: { ...probe, timeoutSeconds: 10, failureThreshold: 30 },
             runAsUser: e.uid,
+            runAsGroup: e.gid,
             writablePaths: e.writablePaths,
             volumeMounts: mounts,
         });

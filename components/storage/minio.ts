@@ -24,6 +24,8 @@ export interface MinioArgs {
     rootPassword?: pulumi.Input<string>;
     /** Host of an Ingress for the S3 API; none when empty. */
     ingressHost?: string;
+    /** Namespace of the ingress controller: only it reaches the API through the Ingress. Default any namespace. */
+    ingressNamespace?: string;
 }
 
 const API_PORT = 9000;
@@ -65,6 +67,8 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     readonly bucket: pulumi.Output<string>;
     readonly tls = false;
     readonly region = "us-east-1";
+    readonly serverNamespace: string;
+    readonly serverPort = API_PORT;
     readonly accessKeyId: pulumi.Output<string>;
     readonly secretAccessKey: pulumi.Output<string>;
     readonly namespace: PlatformNamespace;
@@ -72,42 +76,89 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
     readonly service: k8s.core.v1.Service;
     readonly bucketJob: k8s.batch.v1.Job;
     private readonly credentials: SecretPerNamespace;
+    private readonly resourceName: string;
+    private readonly ctx: PlatformContext;
+    private readonly args: MinioArgs;
+    /** The namespaces allowed to reach the API (those given the credentials), by name. */
+    private readonly clients = new Set<string>();
 
     constructor(name: string, args: MinioArgs, ctx: PlatformContext, opts?: pulumi.ComponentResourceOptions) {
         super("mlplat:storage:Minio", name, {}, opts);
-        const labels = (component: string) => standardLabels({ name: APP, component, partOf: "mlplat-storage" }, ctx.extraLabels);
-        // The version label goes on the workloads only, so an image change updates the workload alone.
-        const versioned = (component: string, image: string) =>
-            standardLabels({ name: APP, component, partOf: "mlplat-storage", version: imageTag(image) }, ctx.extraLabels);
+        this.resourceName = name;
+        this.ctx = ctx;
+        this.args = args;
         this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace, partOf: "mlplat-storage" }, ctx, { parent: this });
-        const ns = this.namespace.name;
+        this.serverNamespace = args.namespace;
+        const secrets = this.createSecrets();
+        this.accessKeyId = secrets.accessKeyId;
+        this.secretAccessKey = secrets.secretAccessKey;
+        this.credentials = secrets.credentials;
 
-        const rootPassword = args.rootPassword
-            ? pulumi.secret(args.rootPassword)
+        const server = this.serverWorkload(secrets.root);
+        this.deployment = server.deployment;
+        this.service = server.service;
+        this.endpoint = pulumi.interpolate`${this.service.metadata.name}.${this.namespace.name}.svc.cluster.local:${API_PORT}`;
+        this.url = pulumi.interpolate`http://${this.endpoint}`;
+        this.bucket = pulumi.output(args.bucket);
+        this.bucketJob = this.bucketInit(secrets.root, this.credentialsSecret(this.namespace));
+        if (args.ingressHost) this.externalUrl = this.ingressFor(args.ingressHost);
+        this.networkPolicies();
+
+        this.registerOutputs({ endpoint: this.endpoint, bucket: this.bucket, externalUrl: this.externalUrl });
+    }
+
+    /**
+     * The scoped user's keys in `namespace` (created on first request); pods there may then
+     * reach MinIO's API (a NetworkPolicy in MinIO's namespace admits that namespace).
+     */
+    credentialsSecret(namespace: PlatformNamespace): k8s.core.v1.Secret {
+        if (namespace.plainName !== this.namespace.plainName && !this.clients.has(namespace.plainName)) {
+            this.clients.add(namespace.plainName);
+            this.policy(`client-${namespace.plainName}`, `minio-from-${namespace.plainName}`, {
+                podSelector: { matchLabels: SERVER_SELECTOR }, policyTypes: ["Ingress"],
+                ingress: [{ from: [{ namespaceSelector: byName(namespace.plainName) }], ports: [{ protocol: "TCP", port: API_PORT }] }],
+            });
+        }
+        return this.credentials.in(namespace);
+    }
+
+    private labels(component: string, image?: string): Record<string, string> {
+        // The version label goes on the workloads only, so an image change updates the workload alone.
+        return standardLabels({ name: APP, component, partOf: "mlplat-storage", version: image ? imageTag(image) : undefined }, this.ctx.extraLabels);
+    }
+
+    /** The root user's Secret (generated password unless given) and the scoped service user's keys. */
+    private createSecrets() {
+        const name = this.resourceName;
+        const rootPassword = this.args.rootPassword
+            ? pulumi.secret(this.args.rootPassword)
             : new random.RandomPassword(`${name}-root-password`, { length: 32, special: false }, { parent: this }).result;
         const serviceSecret = new random.RandomPassword(`${name}-service-secret`, { length: 40, special: false }, { parent: this }).result;
-        this.accessKeyId = pulumi.output(SERVICE_USER);
-        this.secretAccessKey = serviceSecret;
-        this.credentials = new SecretPerNamespace(this, {
-            resourcePrefix: name, secretName: "minio-service-user", labels: labels("credentials"),
-            data: { [CREDENTIAL_KEYS.accessKey]: this.accessKeyId, [CREDENTIAL_KEYS.secretKey]: this.secretAccessKey },
+        const accessKeyId = pulumi.output(SERVICE_USER);
+        const credentials = new SecretPerNamespace(this, {
+            resourcePrefix: name, secretName: "minio-service-user", labels: this.labels("credentials"),
+            data: { [CREDENTIAL_KEYS.accessKey]: accessKeyId, [CREDENTIAL_KEYS.secretKey]: serviceSecret },
         });
-
         const root = secretFromOutputs(`${name}-root`, {
-            name: "minio-root", namespace: ns, labels: labels("server"),
+            name: "minio-root", namespace: this.namespace.name, labels: this.labels("server"),
             data: { MINIO_ROOT_USER: ROOT_USER, MINIO_ROOT_PASSWORD: rootPassword },
         }, { parent: this });
-        const service = this.credentialsSecret(this.namespace);
+        return { root, credentials, accessKeyId, secretAccessKey: serviceSecret };
+    }
 
+    /** The server: its volume, Deployment (one replica, Recreate: one ReadWriteOnce volume) and Service. */
+    private serverWorkload(root: k8s.core.v1.Secret) {
+        const name = this.resourceName;
+        const ns = this.namespace.name;
+        const args = this.args;
         const pvc = new k8s.core.v1.PersistentVolumeClaim(`${name}-data`, {
-            metadata: { name: "minio-data", namespace: ns, labels: labels("server") },
+            metadata: { name: "minio-data", namespace: ns, labels: this.labels("server") },
             spec: {
                 accessModes: ["ReadWriteOnce"],
-                storageClassName: ctx.cluster.storageClass,
+                storageClassName: this.ctx.cluster.storageClass,
                 resources: { requests: { storage: args.size } },
             },
         }, { parent: this });
-
         const server = container({
             name: "minio",
             image: args.image,
@@ -125,15 +176,15 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
             writablePaths: ["/tmp"],
             volumeMounts: [{ name: "data", mountPath: "/data" }],
         });
-        this.deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
-            metadata: { name: "minio", namespace: ns, labels: versioned("server", args.image) },
+        const deployment = new k8s.apps.v1.Deployment(`${name}-server`, {
+            metadata: { name: "minio", namespace: ns, labels: this.labels("server", args.image) },
             spec: {
                 replicas: 1,
                 // One ReadWriteOnce volume: the old pod must stop before the new one starts.
                 strategy: { type: "Recreate" },
-                selector: { matchLabels: selectorLabels({ name: APP, component: "server" }) },
+                selector: { matchLabels: SERVER_SELECTOR },
                 template: {
-                    metadata: { labels: versioned("server", args.image) },
+                    metadata: { labels: this.labels("server", args.image) },
                     spec: podSpec({
                         containers: [server],
                         fsGroup: 1000,
@@ -142,24 +193,27 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
                 },
             },
         }, { parent: this });
-
-        this.service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: "minio", namespace: ns, labels: labels("server") },
+        const service = new k8s.core.v1.Service(`${name}-service`, {
+            metadata: { name: "minio", namespace: ns, labels: this.labels("server") },
             spec: {
                 type: "ClusterIP",
-                selector: selectorLabels({ name: APP, component: "server" }),
+                selector: SERVER_SELECTOR,
                 ports: [
                     { name: "api", port: API_PORT, targetPort: "api" },
                     { name: "console", port: CONSOLE_PORT, targetPort: "console" },
                 ],
             },
         }, { parent: this });
-        this.endpoint = pulumi.interpolate`${this.service.metadata.name}.${ns}.svc.cluster.local:${API_PORT}`;
-        this.url = pulumi.interpolate`http://${this.endpoint}`;
-        this.bucket = pulumi.output(args.bucket);
+        return { deployment, service };
+    }
 
+    /** The Job that creates the bucket, its policy and the scoped user (idempotent). */
+    private bucketInit(root: k8s.core.v1.Secret, service: k8s.core.v1.Secret): k8s.batch.v1.Job {
+        const name = this.resourceName;
+        const ns = this.namespace.name;
+        const args = this.args;
         const policy = new k8s.core.v1.ConfigMap(`${name}-policy`, {
-            metadata: { name: "minio-bucket-policy", namespace: ns, labels: labels("bucket-init") },
+            metadata: { name: "minio-bucket-policy", namespace: ns, labels: this.labels("bucket-init") },
             data: { "policy.json": bucketPolicy(args.bucket) },
         }, { parent: this });
         const mc = container({
@@ -177,12 +231,12 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
             writablePaths: ["/tmp"],
             volumeMounts: [{ name: "policy", mountPath: "/policy", readOnly: true }],
         });
-        this.bucketJob = new k8s.batch.v1.Job(`${name}-bucket`, {
-            metadata: { name: "minio-bucket-init", namespace: ns, labels: versioned("bucket-init", args.clientImage) },
+        return new k8s.batch.v1.Job(`${name}-bucket`, {
+            metadata: { name: "minio-bucket-init", namespace: ns, labels: this.labels("bucket-init", args.clientImage) },
             spec: {
                 backoffLimit: 6,
                 template: {
-                    metadata: { labels: versioned("bucket-init", args.clientImage) },
+                    metadata: { labels: this.labels("bucket-init", args.clientImage) },
                     spec: podSpec({
                         containers: [mc],
                         restartPolicy: "OnFailure",
@@ -192,30 +246,52 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
                 },
             },
         }, { parent: this, dependsOn: [this.deployment, this.service] });
-
-        if (args.ingressHost) {
-            const className = ctx.cluster.ingress?.className;
-            new k8s.networking.v1.Ingress(`${name}-ingress`, {
-                metadata: {
-                    name: "minio", namespace: ns, labels: labels("server"),
-                    // Model uploads are large: no body size limit at the proxy.
-                    annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "0" },
-                },
-                spec: {
-                    ingressClassName: className,
-                    rules: [{
-                        host: args.ingressHost,
-                        http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: this.service.metadata.name, port: { name: "api" } } } }] },
-                    }],
-                },
-            }, { parent: this });
-            this.externalUrl = pulumi.output(`http://${args.ingressHost}`);
-        }
-
-        this.registerOutputs({ endpoint: this.endpoint, bucket: this.bucket, externalUrl: this.externalUrl });
     }
 
-    credentialsSecret(namespace: PlatformNamespace): k8s.core.v1.Secret {
-        return this.credentials.in(namespace);
+    /** The S3 API's Ingress (no body limit: model uploads are large); its URL. */
+    private ingressFor(host: string): pulumi.Output<string> {
+        new k8s.networking.v1.Ingress(`${this.resourceName}-ingress`, {
+            metadata: {
+                name: "minio", namespace: this.namespace.name, labels: this.labels("server"),
+                annotations: { "nginx.ingress.kubernetes.io/proxy-body-size": "0" },
+            },
+            spec: {
+                ingressClassName: this.ctx.cluster.ingress?.className,
+                rules: [{
+                    host,
+                    http: { paths: [{ path: "/", pathType: "Prefix", backend: { service: { name: this.service.metadata.name, port: { name: "api" } } } }] },
+                }],
+            },
+        }, { parent: this });
+        return pulumi.output(`http://${host}`);
+    }
+
+    /**
+     * Default deny in and out; DNS; the bucket Job to the API; the ingress controller to the
+     * API (presigned URLs), when there is an Ingress. The console is reachable from nowhere.
+     * Client namespaces are admitted as they get the credentials (`credentialsSecret`).
+     */
+    private networkPolicies(): void {
+        const api = [{ protocol: "TCP", port: API_PORT }];
+        const job = { matchLabels: selectorLabels({ name: APP, component: "bucket-init" }) };
+        this.policy("default-deny", "minio-default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        this.policy("dns", "minio-dns", {
+            podSelector: {}, policyTypes: ["Egress"],
+            egress: [{ to: [{ namespaceSelector: byName("kube-system") }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
+        });
+        this.policy("bucket-init", "minio-bucket-init", { podSelector: job, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: SERVER_SELECTOR } }], ports: api }] });
+        const from: k8s.types.input.networking.v1.NetworkPolicyPeer[] = [{ podSelector: job }];
+        if (this.args.ingressHost) from.push({ namespaceSelector: this.args.ingressNamespace ? byName(this.args.ingressNamespace) : {} });
+        this.policy("server", "minio-server", { podSelector: { matchLabels: SERVER_SELECTOR }, policyTypes: ["Ingress"], ingress: [{ from, ports: api }] });
+    }
+
+    private policy(key: string, name: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec): k8s.networking.v1.NetworkPolicy {
+        return new k8s.networking.v1.NetworkPolicy(`${this.resourceName}-netpol-${key}`, {
+            metadata: { name, namespace: this.namespace.name, labels: this.labels("network") },
+            spec,
+        }, { parent: this });
     }
 }
+
+const SERVER_SELECTOR = selectorLabels({ name: APP, component: "server" });
+const byName = (namespace: string) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });

@@ -39,6 +39,8 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
     readonly bucket: pulumi.Output<string>;
     readonly tls = true;
     readonly region: string;
+    /** S3 answers on HTTPS. */
+    readonly serverPort = 443;
     readonly accessKeyId: pulumi.Output<string>;
     readonly secretAccessKey: pulumi.Output<string>;
     readonly namespace: PlatformNamespace;
@@ -78,6 +80,14 @@ export class S3Store extends pulumi.ComponentResource implements ObjectStore {
 
         this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.credentialsNamespace, partOf: "mlplat-storage" }, ctx, { parent: this });
         this.credentialsSecret(this.namespace);
+        // Only Secrets live here: no pod may run with any traffic.
+        new k8s.networking.v1.NetworkPolicy(`${name}-netpol-default-deny`, {
+            metadata: {
+                name: "s3-default-deny", namespace: this.namespace.name,
+                labels: standardLabels({ name: "s3", component: "network", partOf: "mlplat-storage" }, ctx.extraLabels),
+            },
+            spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] },
+        }, { parent: this });
         this.registerOutputs({ endpoint: this.endpoint, bucket: this.bucket });
     }
 

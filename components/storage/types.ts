@@ -15,6 +15,10 @@ export interface ObjectStore {
     /** URL reachable from outside the cluster, when there is one (MinIO ingress host, S3). */
     externalUrl?: pulumi.Output<string>;
     bucket: pulumi.Output<string>;
+    /** Namespace of the store's server pods in the cluster (MinIO), for clients' NetworkPolicies; undefined outside the cluster (S3). */
+    serverNamespace?: string;
+    /** Port clients connect to (MinIO's API port; S3: 443). */
+    serverPort?: number;
     tls: boolean;
     region: string;
     /** Access key id of the bucket's scoped user (not the root/admin account). */

@@ -5,7 +5,7 @@ import * as fs from "fs";
 import { z } from "zod";
 import { compareVersions } from "../../components/cluster/types";
 import { isPinnedImage } from "../../components/core/images";
-import { AiAppStoreArgs, AppStoreEngine, EMISSARY, KNATIVE, knativeTooOld } from "../../components/platforms/ai-app-store";
+import { AiAppStoreArgs, appLine, AppStoreEngine, EMISSARY, KNATIVE, knativeTooOld, UPSTREAM_VERSION } from "../../components/platforms/ai-app-store";
 import type { ObjectStore } from "../../components/storage";
 import { dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
 import {
@@ -15,19 +15,25 @@ import {
 
 export const AI_APP_STORE_SETTINGS = {
     "aiAppStore.enabled": bool(false, "Deploy the AI App Store (needs an ingress controller and object storage); see docs/platforms/ai-app-store.md. Its MongoDB comes from data.mongodb.*, its bucket is storage.bucket."),
+    "aiAppStore.appVersion": str("", `Exact upstream release (git tag of DinoHub/appstore-ai) the backend and frontend images are built from, e.g. \`${UPSTREAM_VERSION}\` or \`1.0.11\`: it decides the settings the app reads. 1.0.x: the built-in login (aiAppStore.superuser.*); 1.2.1+: Keycloak (aiAppStore.keycloak.*). 1.1.0 and 1.2.0 are refused (their frontend cannot be given Keycloak's settings). Required when the App Store is enabled.`),
     "aiAppStore.namespace": str("ai-appstore", "Namespace of the App Store's backend, frontend and (embedded or chart) MongoDB."),
     "aiAppStore.inferenceNamespace": str("inference-engine", "Namespace the backend creates users' inference services in (PROD_IE_NAMESPACE)."),
     "aiAppStore.webHost": str("", "Host name of the frontend's Ingress, e.g. `web.appstore.example.com`. Required when the App Store is enabled."),
     "aiAppStore.apiHost": str("", "Host name of the backend's (API) Ingress, e.g. `api.appstore.example.com`; the frontend's VUE_APP_BACKEND_URL is derived from it. Required when the App Store is enabled."),
+    "aiAppStore.inferenceDomain": str("", "Domain users' inference services are reached at (PROD_IE_DOMAIN), e.g. `models.appstore.example.com`: Emissary's at `<protocol>://<domain>/<service>/` (point it at Emissary's gateway), Knative's at `<service>.<inferenceNamespace>.<domain>` (a wildcard record to Kourier's gateway; also Knative's config-domain). Required when the App Store is enabled: without it the backend looks for the gateway's LoadBalancer IP, which a NodePort gateway and an EKS load balancer do not have."),
     "aiAppStore.tls.secretName": str("", "`kubernetes.io/tls` Secret in the App Store's namespace for the web and API hosts; setting it (or tls.clusterIssuer) turns the URLs to https. Empty with tls.clusterIssuer set means `ai-appstore-tls`."),
     "aiAppStore.tls.clusterIssuer": str("", "cert-manager ClusterIssuer that issues the web and API certificate (annotation `cert-manager.io/cluster-issuer`); empty for none."),
     "aiAppStore.corsOrigins": list("Origins the backend accepts cross-origin requests from (PROD_FRONTEND_HOST, a JSON array), e.g. `[\"https://web.appstore.example.com\"]`; empty means the frontend's own URL."),
     "aiAppStore.secureCookies": choice(TRI_STATE, "auto", "Mark the backend's cookies Secure (PROD_SECURE_COOKIES). `auto`: when the hosts are served over https (aiAppStore.tls.*)."),
     "aiAppStore.maxUploadSizeGb": int(10, "Largest model upload in GB (PROD_MAX_UPLOAD_SIZE_GB); also the API Ingress' proxy-body-size and the size of the backend's /tmp."),
-    "aiAppStore.jwtAlgorithm": choice(["HS256", "HS384", "HS512"] as const, "HS256", "Algorithm the backend signs its JWTs with (PROD_ALGORITHM)."),
+    "aiAppStore.jwtAlgorithm": choice(["HS256", "HS384", "HS512"] as const, "HS256", "Algorithm the backend signs its JWTs with (PROD_ALGORITHM; the 1.0 line only, 1.2 reads none)."),
     "aiAppStore.jwtSecret": secret("Key the backend signs its JWTs with (PROD_SECRET_KEY); empty means generated (64 characters)."),
-    "aiAppStore.superuser.id": str("admin", "User name of the first administrator the backend creates (PROD_FIRST_SUPERUSER_ID)."),
-    "aiAppStore.superuser.password": secret("Password of the first administrator (PROD_FIRST_SUPERUSER_PASSWORD); empty means generated (stack output aiAppStore.superuserPassword, a secret)."),
+    "aiAppStore.superuser.id": str("admin", "User name of the first administrator the backend creates (PROD_FIRST_SUPERUSER_ID; the 1.0 line only)."),
+    "aiAppStore.superuser.password": secret("Password of the first administrator (PROD_FIRST_SUPERUSER_PASSWORD; the 1.0 line only); empty means generated (stack output aiAppStore.superuserPassword, a secret). The backend inserts the user once, when it does not exist: changing this later does not change the app's password."),
+    "aiAppStore.keycloak.serverUrl": str("", "Keycloak's base URL, e.g. `https://keycloak.example.com` (PROD_KEYCLOAK_SERVER_URL, VUE_APP_KEYCLOAK_URL; the authorization and token URLs are derived from it). Required from app version 1.2.1."),
+    "aiAppStore.keycloak.realm": str("CommonServices", "Keycloak realm of the App Store's users (PROD_KEYCLOAK_REALM_NAME, VUE_APP_KEYCLOAK_REALM)."),
+    "aiAppStore.keycloak.backendClientId": str("ai-appstore-backend", "The backend's confidential Keycloak client (PROD_KEYCLOAK_CLIENT_ID). The frontend's client must be `ai-appstore-frontend`: the backend reads users' roles from that client's entry in every token."),
+    "aiAppStore.keycloak.backendClientSecret": secret("Secret of the backend's Keycloak client (PROD_KEYCLOAK_CLIENT_SECRET_KEY). Required from app version 1.2.1."),
     "aiAppStore.clearml.webHost": str("https://app.clear.ml", "ClearML web server URL (CLEARML_WEB_HOST)."),
     "aiAppStore.clearml.apiHost": str("https://api.clear.ml", "ClearML API server URL (CLEARML_API_HOST)."),
     "aiAppStore.clearml.filesHost": str("https://files.clear.ml", "ClearML file server URL (CLEARML_FILES_HOST)."),
@@ -51,7 +57,6 @@ export const AI_APP_STORE_SETTINGS = {
     "aiAppStore.knative.version": str("1.8.3", "Knative Serving release whose manifests (serving-crds.yaml, serving-core.yaml) are installed."),
     "aiAppStore.knative.kourierVersion": str("1.8.1", "net-kourier release whose kourier.yaml is installed."),
     "aiAppStore.knative.manifests": str("", "Directory or URL prefix holding serving-crds.yaml, serving-core.yaml and kourier.yaml of those releases; empty means their GitHub release downloads. Required in mirror mode."),
-    "aiAppStore.knative.domain": str("", "DNS domain of Knative services (`config-domain`), e.g. `knative.example.com`; empty keeps Knative's default (`svc.cluster.local`: cluster-local URLs only)."),
     "aiAppStore.mongodb.hostPath": str("/bitnami/mongodb", "Node directory of the hostPath PersistentVolume (and StorageClass `aas-mongodb`) created for MongoDB when the cluster has no dynamic provisioner (cluster.defaultStorageClass false)."),
 } satisfies Record<string, Setting>;
 
@@ -63,6 +68,11 @@ const taggedImage = (example: string) => ({
     schema: z.string().refine((v) => isPinnedImage(v) && !v.includes("@"), "must be an image with a pinned tag (repository:tag; the chart takes a tag, not a digest)"), example,
 });
 export const AI_APP_STORE_FORMATS = {
+    "aiAppStore.appVersion": { schema: z.string().regex(/^(\d+\.\d+\.\d+)?$/, "must be an exact upstream release like 1.2.1"), example: UPSTREAM_VERSION },
+    "aiAppStore.inferenceDomain": hostName("models.appstore.example.com"),
+    "aiAppStore.keycloak.serverUrl": { schema: z.string().regex(/^(https?:\/\/[^\s/?#]+(\/[^\s?#]*)?)?$/, "must be an http(s) URL like https://keycloak.example.com"), example: "https://keycloak.example.com" },
+    "aiAppStore.keycloak.realm": { schema: z.string().regex(/^[A-Za-z0-9._-]{1,255}$/, "must be a Keycloak realm name (letters, digits, '.', '_' or '-')"), example: "CommonServices" },
+    "aiAppStore.keycloak.backendClientId": { schema: z.string().regex(/^[A-Za-z0-9._:-]{1,255}$/, "must be a Keycloak client id (letters, digits, '.', '_', ':' or '-')"), example: "ai-appstore-backend" },
     "aiAppStore.namespace": namespaceName("ai-appstore"),
     "aiAppStore.inferenceNamespace": namespaceName("inference-engine"),
     "aiAppStore.webHost": hostName("web.appstore.example.com"),
@@ -88,13 +98,14 @@ export const AI_APP_STORE_FORMATS = {
     "aiAppStore.emissary.agentImage": taggedImage(EMISSARY.agentImage),
     "aiAppStore.knative.version": exactVersion(KNATIVE.version),
     "aiAppStore.knative.kourierVersion": exactVersion(KNATIVE.kourierVersion),
-    "aiAppStore.knative.domain": { schema: optional(dnsName, "must be a DNS domain (lowercase letters, digits, '-' and '.')"), example: "knative.example.com" },
     "aiAppStore.mongodb.hostPath": { schema: z.string().regex(/^\/[A-Za-z0-9._\/-]*[A-Za-z0-9._-]$/, "must be an absolute path other than /"), example: "/bitnami/mongodb" },
 } satisfies Partial<Record<AppStoreKey, Format>>;
 
 export const aiAppStoreRule: Rule<FoundationKey | AppStoreKey | "inferencePipeline.enabled" | "inferencePipeline.namespace"> = (v, problem) => {
     if (!enabledOrRefused(v, "aiAppStore.enabled", AI_APP_STORE_SETTINGS, problem)) return;
     const required: [AppStoreKey, string, string][] = [
+        ["aiAppStore.appVersion", "the upstream release your images are built from (it decides the settings the app reads)", UPSTREAM_VERSION],
+        ["aiAppStore.inferenceDomain", "the domain users' inference services are reached at (PROD_IE_DOMAIN; without it the backend needs a gateway LoadBalancer IP)", "models.appstore.example.com"],
         ["aiAppStore.webHost", "the host name the frontend's Ingress serves", "web.appstore.example.com"],
         ["aiAppStore.apiHost", "the host name the backend's (API) Ingress serves", "api.appstore.example.com"],
         ["aiAppStore.backend.image", "the pinned aas-backend image you built (build-images.sh) and pushed; there is no public one", "registry.example.com/ai-appstore/aas-backend:1.1.0"],
@@ -112,6 +123,8 @@ export const aiAppStoreRule: Rule<FoundationKey | AppStoreKey | "inferencePipeli
             setCmd("storage.minio.ingressHost", "storage.appstore.example.com"));
     }
 
+    appLineRule(v, problem);
+
     // Engines.
     const engines = v["aiAppStore.engines"] as string;
     const has = (e: string) => engines === e || engines === "both";
@@ -127,7 +140,7 @@ export const aiAppStoreRule: Rule<FoundationKey | AppStoreKey | "inferencePipeli
     const mirror = v["registry.mode"] === "mirror";
     const engineSettings = [
         { engine: "emissary", title: "Emissary", install: v["aiAppStore.emissary.install"] === true, installOnly: ["chartVersion", "image", "agentImage", "crdsManifest"] },
-        { engine: "knative", title: "Knative", install: v["aiAppStore.knative.install"] === true, installOnly: ["version", "kourierVersion", "manifests", "domain"] },
+        { engine: "knative", title: "Knative", install: v["aiAppStore.knative.install"] === true, installOnly: ["version", "kourierVersion", "manifests"] },
     ];
     for (const e of engineSettings) {
         const changed = changedUnder(v, `aiAppStore.${e.engine}.`, AI_APP_STORE_SETTINGS);
@@ -198,6 +211,52 @@ export const aiAppStoreRule: Rule<FoundationKey | AppStoreKey | "inferencePipeli
     });
 };
 
+/** The app version's line, and the settings each line reads or refuses; external MongoDB URIs the backend can parse. */
+const appLineRule: Rule<FoundationKey | AppStoreKey> = (v, problem) => {
+    const version = v["aiAppStore.appVersion"];
+    if (typeof version === "string" && version !== "") {
+        const line = appLine(version);
+        if (typeof line !== "string") {
+            problem("aiAppStore.appVersion", line.refused, setCmd("aiAppStore.appVersion", UPSTREAM_VERSION));
+        } else if (line === "1.2") {
+            for (const k of ["aiAppStore.keycloak.serverUrl", "aiAppStore.keycloak.backendClientSecret"] as const) {
+                const isSecret = k.endsWith("Secret");
+                if (!isSet(v[k])) problem(k, `is required when aiAppStore.appVersion is ${version}: from 1.1 the backend logs users in through Keycloak (it fails at start without it)`, setCmd(k, isSecret ? "<secret>" : "https://keycloak.example.com", isSecret));
+            }
+            for (const k of [...changedUnder(v, "aiAppStore.superuser.", AI_APP_STORE_SETTINGS), ...changedUnder(v, "aiAppStore.jwtAlgorithm", AI_APP_STORE_SETTINGS)]) {
+                problem(k, `is a setting of the 1.0 line but aiAppStore.appVersion is ${version}, which reads none (no built-in users, no own JWTs), so it would be ignored`, `pulumi config rm ${k}`);
+            }
+        } else {
+            for (const k of changedUnder(v, "aiAppStore.keycloak.", AI_APP_STORE_SETTINGS)) {
+                problem(k, `is a Keycloak setting but aiAppStore.appVersion is ${version}, whose backend has its own login, so it would be ignored`, `pulumi config rm ${k}`);
+            }
+        }
+    }
+    const uri = v["data.mongodb.external.uri"];
+    if (v["data.mongodb.mode"] === "external" && typeof uri === "string" && uri !== "") {
+        const why = mongoUriRefusal(uri, String(v["data.mongodb.database"]));
+        if (why) problem("data.mongodb.external.uri", why, setCmd("data.mongodb.external.uri", "mongodb://appstore:<password>@mongo.example.com:27017/appStoreDB", true));
+    }
+};
+
+/**
+ * Why the App Store's backend cannot use an external MongoDB URI, or undefined. Its settings
+ * type is pydantic 1.10's MongoDsn (scheme `mongodb`, one host), and its client forces
+ * `authSource` to the app's database (internal/dependencies/mongo_client.py). The message never
+ * repeats the URI (a secret).
+ */
+export function mongoUriRefusal(uri: string, database: string): string | undefined {
+    if (/^mongodb\+srv:/i.test(uri)) return "is a mongodb+srv:// URI, which the App Store's backend refuses at start (its settings type, pydantic's MongoDsn, takes mongodb:// only): give the servers' mongodb:// URI";
+    const hosts = /^mongodb:\/\/(?:[^@/]*@)?([^/?]*)/i.exec(uri)?.[1] ?? "";
+    if (hosts.includes(",")) return "names several hosts (a replica set seed list), which the App Store's backend refuses at start (pydantic's MongoDsn takes one host): give one host, e.g. the replica set's primary or a load balancer";
+    const query = uri.includes("?") ? new URLSearchParams(uri.slice(uri.indexOf("?") + 1)) : undefined;
+    const authSource = query?.get("authSource");
+    const path = /^mongodb:\/\/[^/]*\/([^?]*)/i.exec(uri)?.[1];
+    const db = path ? decodeURIComponent(path) : database;
+    if (authSource && authSource !== db) return `sets authSource=${authSource}, but the App Store's backend always authenticates against its own database (${db}; mongo_client.py passes authSource=PROD_DB_NAME): create the user in that database`;
+    return undefined;
+}
+
 const tri = (v: "auto" | "true" | "false") => (v === "auto" ? undefined : v === "true");
 
 /** The CA certificate file of a self-hosted ClearML, read when the program runs. */
@@ -218,7 +277,18 @@ export function aiAppStoreArgs(cfg: FoundationConfig & AppStoreConfig, storage: 
     const serviceType = c["aiAppStore.serviceType"];
     const chartMirror = c["registry.chartMirror"] || undefined;
     const caFile = c["aiAppStore.clearml.caCertFile"];
+    const keycloakUrl = c["aiAppStore.keycloak.serverUrl"];
+    const ingressNamespace = c["ingress.controller"] === "install" ? c["ingress.nginx.namespace"] : undefined;
     return {
+        appVersion: c["aiAppStore.appVersion"],
+        keycloak: keycloakUrl ? {
+            serverUrl: keycloakUrl,
+            realm: c["aiAppStore.keycloak.realm"],
+            backendClientId: c["aiAppStore.keycloak.backendClientId"],
+            backendClientSecret: c["aiAppStore.keycloak.backendClientSecret"]!,
+        } : undefined,
+        inferenceDomain: c["aiAppStore.inferenceDomain"],
+        ingressNamespace,
         namespace: c["aiAppStore.namespace"],
         inferenceNamespace: c["aiAppStore.inferenceNamespace"],
         webHost: c["aiAppStore.webHost"],
@@ -260,7 +330,6 @@ export function aiAppStoreArgs(cfg: FoundationConfig & AppStoreConfig, storage: 
                     version: c["aiAppStore.knative.version"],
                     kourierVersion: c["aiAppStore.knative.kourierVersion"],
                     manifests: c["aiAppStore.knative.manifests"] || undefined,
-                    domain: c["aiAppStore.knative.domain"] || undefined,
                 }
                 : { install: false },
         },

@@ -12,7 +12,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import { parse } from "yaml";
 import {
-    APP, BACKEND_ENV, EMISSARY, KNATIVE, KNATIVE_IMAGE_FIELDS, manifestTransform, splitImage,
+    APP, backendRbacRules, contractNames, EMISSARY, KNATIVE, KNATIVE_IMAGE_FIELDS, manifestTransform, splitImage,
 } from "../../components/platforms/ai-app-store";
 import { INGRESS_NGINX } from "../../components/ingress";
 import { ImageField, relocateImage, rewriteImageFields } from "../../components/registry";
@@ -44,8 +44,8 @@ const HOST = "kubernetes:getambassador.io/v3alpha1:Host";
 const PV = "kubernetes:core/v1:PersistentVolume";
 const STORAGECLASS = "kubernetes:storage.k8s.io/v1:StorageClass";
 
-const BACKEND_IMAGE = "registry.example.com/ai-appstore/aas-backend:1.1.0";
-const FRONTEND_IMAGE = "registry.example.com/ai-appstore/aas-frontend:1.1.0";
+const BACKEND_IMAGE = "registry.example.com/ai-appstore/aas-backend:1.0.11";
+const FRONTEND_IMAGE = "registry.example.com/ai-appstore/aas-frontend:1.0.11";
 
 /** The smallest valid stack with the App Store on: Emissary by chart, embedded MongoDB, MinIO. */
 const BASE: Record<string, string> = {
@@ -55,6 +55,8 @@ const BASE: Record<string, string> = {
     "storage.bucket": "model-zoo",
     "storage.minio.ingressHost": "storage.appstore.example.com",
     "aiAppStore.enabled": "true",
+    "aiAppStore.appVersion": "1.0.11",
+    "aiAppStore.inferenceDomain": "models.appstore.example.com",
     "aiAppStore.webHost": "web.appstore.example.com",
     "aiAppStore.apiHost": "api.appstore.example.com",
     "aiAppStore.backend.image": BACKEND_IMAGE,
@@ -72,7 +74,6 @@ const podOf = (r: Registered) => r.inputs.spec.template.spec;
 const containerOf = (r: Registered) => podOf(r).containers[0];
 const envOf = (c: any): Record<string, any> => Object.fromEntries((c.env ?? []).map((e: any) => [e.name, e.value ?? e.valueFrom]));
 const ref = (name: string, key: string) => ({ secretKeyRef: { name, key } });
-const ALL = ["get", "list", "watch", "create", "update", "patch", "delete"];
 const nsNames = (run: StackRun) => byType(run, NAMESPACE).map((n) => n.inputs.metadata.name).sort();
 const randomSecrets = (run: StackRun) => byType(run, "random:index/randomPassword:RandomPassword").map((r) => MOCK_SECRETS.randomPassword(r.name));
 
@@ -127,35 +128,34 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
         assert.strictEqual(run.outputs.aiAppStore.mongodb, "embedded");
     });
 
-    it("sets every PROD_* setting of the guide on the backend, secrets only through secretKeyRef", () => {
+    it("sets every setting the 1.0 line reads on the backend, secrets only through secretKeyRef", () => {
         const d = one(run, DEPLOYMENT, APP.backend);
         const c = containerOf(d);
         const env = envOf(c);
-        // Every setting of the guide's table, except ClearML's keys, which are not configured here.
-        const clearmlKeys = ["CLEARML_API_ACCESS_KEY", "CLEARML_API_SECRET", "CLEARML_API_SECRET_KEY"];
-        for (const name of BACKEND_ENV.filter((n) => !clearmlKeys.includes(n))) assert.ok(name in env, name);
-        assert.deepStrictEqual(Object.keys(env).filter((n) => clearmlKeys.includes(n)), []);
+        // ClearML's keys are not configured here; the full contract: ai-app-store-upstream.test.ts.
+        assert.deepStrictEqual(Object.keys(env).sort(), [...contractNames("1.0", "backend").filter((n) => !["CLEARML_API_ACCESS_KEY", "CLEARML_API_SECRET_KEY"].includes(n)), "HOME"].sort());
         assert.deepStrictEqual({
             ENV_STATE: env.ENV_STATE, PROD_FRONTEND_HOST: env.PROD_FRONTEND_HOST, PROD_SECURE_COOKIES: env.PROD_SECURE_COOKIES,
             PROD_ALGORITHM: env.PROD_ALGORITHM, PROD_IE_NAMESPACE: env.PROD_IE_NAMESPACE, PROD_IE_SERVICE_TYPE: env.PROD_IE_SERVICE_TYPE,
-            PROD_IE_DEFAULT_PROTOCOL: env.PROD_IE_DEFAULT_PROTOCOL, PROD_MINIO_DSN: env.PROD_MINIO_DSN, PROD_MINIO_BUCKET_NAME: env.PROD_MINIO_BUCKET_NAME,
+            PROD_IE_DEFAULT_PROTOCOL: env.PROD_IE_DEFAULT_PROTOCOL, PROD_IE_DOMAIN: env.PROD_IE_DOMAIN, PROD_MINIO_DSN: env.PROD_MINIO_DSN, PROD_MINIO_BUCKET_NAME: env.PROD_MINIO_BUCKET_NAME,
             PROD_MINIO_TLS: env.PROD_MINIO_TLS, PROD_MINIO_API_HOST: env.PROD_MINIO_API_HOST, PROD_FIRST_SUPERUSER_ID: env.PROD_FIRST_SUPERUSER_ID,
             PROD_MAX_UPLOAD_SIZE_GB: env.PROD_MAX_UPLOAD_SIZE_GB, CLEARML_WEB_HOST: env.CLEARML_WEB_HOST, CLEARML_API_HOST: env.CLEARML_API_HOST,
             CLEARML_FILES_HOST: env.CLEARML_FILES_HOST,
         }, {
             ENV_STATE: "prod", PROD_FRONTEND_HOST: `["http://web.appstore.example.com"]`, PROD_SECURE_COOKIES: "false",
             PROD_ALGORITHM: "HS256", PROD_IE_NAMESPACE: "inference-engine", PROD_IE_SERVICE_TYPE: "emissary",
-            PROD_IE_DEFAULT_PROTOCOL: "http", PROD_MINIO_DSN: "minio.mlplat-storage.svc.cluster.local:9000", PROD_MINIO_BUCKET_NAME: "model-zoo",
-            PROD_MINIO_TLS: "False", PROD_MINIO_API_HOST: "storage.appstore.example.com", PROD_FIRST_SUPERUSER_ID: "admin",
+            PROD_IE_DEFAULT_PROTOCOL: "http", PROD_IE_DOMAIN: "models.appstore.example.com", PROD_MINIO_DSN: "minio.mlplat-storage.svc.cluster.local:9000", PROD_MINIO_BUCKET_NAME: "model-zoo",
+            // With its scheme: the backend swaps it into presigned URLs after dropping theirs.
+            PROD_MINIO_TLS: "False", PROD_MINIO_API_HOST: "http://storage.appstore.example.com", PROD_FIRST_SUPERUSER_ID: "admin",
             PROD_MAX_UPLOAD_SIZE_GB: "10", CLEARML_WEB_HOST: "https://app.clear.ml", CLEARML_API_HOST: "https://api.clear.ml",
             CLEARML_FILES_HOST: "https://files.clear.ml",
         });
         assert.deepStrictEqual({
-            PROD_SECRET_KEY: env.PROD_SECRET_KEY, PROD_ADMIN_SECRET_KEY: env.PROD_ADMIN_SECRET_KEY, PROD_FIRST_SUPERUSER_PASSWORD: env.PROD_FIRST_SUPERUSER_PASSWORD,
+            PROD_SECRET_KEY: env.PROD_SECRET_KEY, PROD_FIRST_SUPERUSER_PASSWORD: env.PROD_FIRST_SUPERUSER_PASSWORD,
             PROD_MONGO_DSN: env.PROD_MONGO_DSN, PROD_DB_NAME: env.PROD_DB_NAME, PROD_MONGO_USERNAME: env.PROD_MONGO_USERNAME, PROD_MONGO_PASSWORD: env.PROD_MONGO_PASSWORD,
             PROD_MINIO_API_ACCESS_KEY: env.PROD_MINIO_API_ACCESS_KEY, PROD_MINIO_API_SECRET_KEY: env.PROD_MINIO_API_SECRET_KEY,
         }, {
-            PROD_SECRET_KEY: ref("aas-backend", "jwt-secret"), PROD_ADMIN_SECRET_KEY: ref("aas-backend", "admin-jwt-secret"),
+            PROD_SECRET_KEY: ref("aas-backend", "jwt-secret"),
             PROD_FIRST_SUPERUSER_PASSWORD: ref("aas-backend", "superuser-password"),
             PROD_MONGO_DSN: ref("mongodb-credentials", "uri"), PROD_DB_NAME: ref("mongodb-credentials", "database"),
             PROD_MONGO_USERNAME: ref("mongodb-credentials", "username"), PROD_MONGO_PASSWORD: ref("mongodb-credentials", "password"),
@@ -165,7 +165,7 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
         for (const e of c.env) assert.ok(e.valueFrom?.secretKeyRef || !/SECRET|PASSWORD|KEY|MONGO_DSN/.test(e.name), `${e.name} must come from a Secret`);
         const secret = one(run, SECRET, APP.backendSecret);
         assert.strictEqual(secret.inputs.metadata.namespace, NS);
-        assert.deepStrictEqual(Object.keys(unsecret(secret.inputs.stringData)).sort(), ["admin-jwt-secret", "jwt-secret", "superuser-password"]);
+        assert.deepStrictEqual(Object.keys(unsecret(secret.inputs.stringData)).sort(), ["jwt-secret", "superuser-password"]);
     });
 
     it("runs the backend with its own ServiceAccount token, the secure defaults and room for uploads", () => {
@@ -175,7 +175,10 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
         assert.strictEqual(c.image, BACKEND_IMAGE);
         assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 8080, protocol: "TCP" }]);
         assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/", port: "http" });
-        assert.deepStrictEqual(c.livenessProbe.httpGet, { path: "/", port: "http" });
+        // Liveness never asks the app (whose `/` may wait on MongoDB): the port only; a startup probe for the first start.
+        assert.deepStrictEqual([c.livenessProbe.httpGet, c.livenessProbe.tcpSocket], [undefined, { port: "http" }]);
+        assert.deepStrictEqual([c.startupProbe.tcpSocket, c.startupProbe.periodSeconds * c.startupProbe.failureThreshold], [{ port: "http" }, 300]);
+        assert.strictEqual(c.securityContext.runAsGroup, 1000);
         assert.strictEqual(pod.serviceAccountName, APP.backend);
         assert.strictEqual(pod.automountServiceAccountToken, true, "the backend manages inference services");
         assert.strictEqual(one(run, SA, APP.backend).inputs.automountServiceAccountToken, false);
@@ -185,28 +188,21 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
         assert.strictEqual(c.resources.limits["ephemeral-storage"], "12Gi");
         assert.strictEqual(pod.enableServiceLinks, false);
         assert.deepStrictEqual(d.dependsOn, ["appstore-mongodb-server", "appstore-mongodb-service", "appstore-mongodb-headless", "minio",
-            "appstore-inference-manager", "appstore-read-gateway-emissary"]);
+            "appstore-inference-manager"]);
         assert.deepStrictEqual(one(run, SERVICE, APP.backend).inputs.spec.ports, [{ name: "http", port: 8080, targetPort: "http" }]);
     });
 
-    it("lets the backend manage services, deployments and Emissary mappings and listeners in inference-engine, and read the gateway", () => {
+    it("binds the backend's exact upstream calls (with Emissary's mappings) in inference-engine only, and reads no gateway", () => {
         const role = one(run, CLUSTERROLE, "ai-appstore-inference-engine-manager");
-        assert.deepStrictEqual(role.inputs.rules, [
-            { apiGroups: [""], resources: ["services"], verbs: ALL },
-            { apiGroups: ["apps"], resources: ["deployments", "deployments/status"], verbs: ALL },
-            { apiGroups: ["getambassador.io"], resources: ["mappings", "listeners"], verbs: ALL },
-        ]);
+        assert.deepStrictEqual(role.inputs.rules, backendRbacRules(["emissary"]));
         const subject = [{ kind: "ServiceAccount", name: APP.backend, namespace: NS }];
         const binding = one(run, ROLEBINDING, "appstore-inference-manager");
         assert.strictEqual(binding.inputs.metadata.namespace, "inference-engine");
         assert.deepStrictEqual(binding.inputs.roleRef, { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: "ai-appstore-inference-engine-manager" });
         assert.deepStrictEqual(binding.inputs.subjects, subject);
-        const gateway = one(run, ROLE, "appstore-read-gateway-emissary");
-        assert.strictEqual(gateway.inputs.metadata.namespace, "emissary");
-        assert.deepStrictEqual(gateway.inputs.rules, [{ apiGroups: [""], resources: ["services"], verbs: ["get"] }]);
-        assert.deepStrictEqual(gateway.dependsOn, ["appstore-emissary"]);
-        assert.deepStrictEqual(one(run, ROLEBINDING, "appstore-read-gateway-emissary").inputs.subjects, subject);
-        assert.strictEqual(byType(run, ROLE).length, 1);
+        // PROD_IE_DOMAIN is set: the backend never reads the gateway's Service.
+        assert.strictEqual(byType(run, ROLE).length, 0);
+        assert.strictEqual(byType(run, ROLEBINDING).length, 1);
     });
 
     it("runs the frontend on a read-only root with its assets copied to an emptyDir, the backend URL derived from the API host", () => {
@@ -214,9 +210,8 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
         const pod = podOf(d);
         const c = pod.containers[0];
         assert.strictEqual(c.image, FRONTEND_IMAGE);
-        assert.deepStrictEqual(envOf(c), {
-            VUE_APP_BACKEND_URL: "http://api.appstore.example.com", VUE_APP_FRONTEND_VERSION: "1.1.0", VUE_APP_BACKEND_VERSION: "1.1.0", HOME: "/tmp",
-        });
+        // The 1.0 line's frontend reads only the backend's URL (front-end/entrypoint.sh).
+        assert.deepStrictEqual(envOf(c), { VUE_APP_BACKEND_URL: "http://api.appstore.example.com", HOME: "/tmp" });
         assert.deepStrictEqual(c.ports, [{ name: "http", containerPort: 8081, protocol: "TCP" }]);
         assert.deepStrictEqual(pod.initContainers.map((i: any) => [i.name, i.image, i.command]), [["copy-assets", FRONTEND_IMAGE, ["sh", "-c", "cp -R /app/dist/. /assets/"]]]);
         assert.ok(c.volumeMounts.some((m: any) => m.name === "assets" && m.mountPath === "/app/dist"));
@@ -243,7 +238,7 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
 
     it("admits traffic only to the frontend, the backend and (from the backend) MongoDB", () => {
         const spec = (name: string) => one(run, POLICY, name).inputs.spec;
-        assert.deepStrictEqual(spec("ai-appstore-default-deny"), { podSelector: {}, policyTypes: ["Ingress"] });
+        assert.deepStrictEqual(spec("ai-appstore-default-deny"), { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         assert.deepStrictEqual(spec(APP.backend).ingress, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 8080 }] }]);
         assert.deepStrictEqual(spec(APP.frontend).ingress, [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: 8081 }] }]);
         assert.deepStrictEqual(spec("ai-appstore-mongodb-clients").ingress, [
@@ -256,7 +251,7 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
         assert.deepStrictEqual(run.outputs.aiAppStore, {
             namespace: NS, inferenceNamespace: "inference-engine",
             frontendUrl: "http://web.appstore.example.com", apiUrl: "http://api.appstore.example.com",
-            storageUrl: "http://storage.appstore.example.com",
+            storageUrl: "http://storage.appstore.example.com", appVersion: "1.0.11", inferenceDomain: "models.appstore.example.com",
             superuserId: "admin", superuserPassword: MOCK_SECRETS.randomPassword("appstore-superuser-password"),
             engines: ["emissary"], serviceType: "emissary", mongodb: "embedded",
         });
@@ -277,7 +272,7 @@ describe("AI App Store: defaults (Emissary by chart, embedded MongoDB, MinIO)", 
 describe("AI App Store: Knative only", function () {
     this.timeout(30_000);
     let run: StackRun;
-    before(async () => { run = await stack({ "aiAppStore.engines": "knative", "aiAppStore.knative.domain": "knative.example.com" }); });
+    before(async () => { run = await stack({ "aiAppStore.engines": "knative" }); });
 
     it("installs Knative Serving's CRDs, then its core, then Kourier, into namespaces of the stack", () => {
         assert.deepStrictEqual(nsNames(run), ["ai-appstore", "inference-engine", "knative-serving", "kourier-system", "mlplat-storage"]);
@@ -290,11 +285,11 @@ describe("AI App Store: Knative only", function () {
         assert.strictEqual(byType(run, CHART).length + byType(run, LISTENER).length, 0, "no Emissary");
     });
 
-    it("lets the backend manage Knative services, not Emissary's objects, and read Kourier's gateway", () => {
+    it("lets the backend manage Knative services, not Emissary's objects, and reads no gateway", () => {
         const rules = one(run, CLUSTERROLE).inputs.rules;
-        assert.deepStrictEqual(rules.map((r: any) => r.apiGroups[0]), ["", "apps", "serving.knative.dev"]);
-        assert.deepStrictEqual(rules[2], { apiGroups: ["serving.knative.dev"], resources: ["services"], verbs: ALL });
-        assert.deepStrictEqual(byType(run, ROLE).map((r) => [r.inputs.metadata.namespace, r.dependsOn]), [["kourier-system", ["appstore-kourier"]]]);
+        assert.deepStrictEqual(rules, backendRbacRules(["knative"]));
+        assert.deepStrictEqual(rules.at(-1), { apiGroups: ["serving.knative.dev"], resources: ["services"], verbs: ["get", "list", "create", "delete", "patch", "update"] });
+        assert.strictEqual(byType(run, ROLE).length, 0);
         assert.strictEqual(envOf(containerOf(one(run, DEPLOYMENT, APP.backend))).PROD_IE_SERVICE_TYPE, "knative");
         assert.deepStrictEqual(run.outputs.aiAppStore.engines, ["knative"]);
     });
@@ -305,8 +300,8 @@ describe("AI App Store: both engines", function () {
 
     it("installs both, grants both, and creates services with Emissary unless told otherwise", async () => {
         const run = await stack({ "aiAppStore.engines": "both" });
-        assert.deepStrictEqual(one(run, CLUSTERROLE).inputs.rules.map((r: any) => r.apiGroups[0]), ["", "apps", "getambassador.io", "serving.knative.dev"]);
-        assert.deepStrictEqual(byType(run, ROLE).map((r) => r.inputs.metadata.namespace).sort(), ["emissary", "kourier-system"]);
+        assert.deepStrictEqual(one(run, CLUSTERROLE).inputs.rules, backendRbacRules(["emissary", "knative"]));
+        assert.strictEqual(byType(run, ROLE).length, 0);
         assert.strictEqual(byType(run, CONFIGFILE).length, 4);
         one(run, CHART, "appstore-emissary");
         assert.strictEqual(envOf(containerOf(one(run, DEPLOYMENT, APP.backend))).PROD_IE_SERVICE_TYPE, "emissary");
@@ -324,13 +319,17 @@ describe("AI App Store: both engines", function () {
         assert.deepStrictEqual(byType(run, CHART).length + byType(run, CONFIGFILE).length, 0);
         assert.deepStrictEqual(nsNames(run), ["ai-appstore", "inference-engine", "mlplat-storage"]);
         assert.deepStrictEqual([one(run, LISTENER).inputs.metadata.namespace, one(run, LISTENER).dependsOn], ["gateway", []]);
-        assert.deepStrictEqual(byType(run, ROLE).map((r) => r.inputs.metadata.namespace).sort(), ["gateway", "kourier-system"]);
+        // A non-default Emissary namespace is fine: with PROD_IE_DOMAIN the backend never reads the
+        // gateway Service it would otherwise look up in the hard-coded `emissary` namespace.
+        assert.strictEqual(byType(run, ROLE).length, 0);
+        assert.strictEqual(envOf(containerOf(one(run, DEPLOYMENT, APP.backend))).PROD_IE_DOMAIN, "models.appstore.example.com");
     });
 });
 
 describe("AI App Store: MongoDB modes and storage", function () {
     this.timeout(30_000);
-    const EXTERNAL_URI = "mongodb+srv://appstore:mongo-secret-4e1a@cluster0.example.mongodb.net/appstore?retryWrites=true";
+    // One host, scheme mongodb: what the backend's settings type (pydantic's MongoDsn) parses.
+    const EXTERNAL_URI = "mongodb://appstore:mongo-secret-4e1a@mongo.example.com:27018/appstore?retryWrites=true";
 
     it("chart: the pinned Bitnami chart in the App Store's namespace, credentials by reference", async () => {
         const run = await stack({ "data.mongodb.mode": "chart" });
@@ -379,7 +378,7 @@ describe("AI App Store: MongoDB modes and storage", function () {
         const run = await stack({ "storage.kind": "s3", "storage.minio.ingressHost": "", "storage.s3.region": "eu-west-1", "aws:region": "eu-west-1" });
         const env = envOf(containerOf(one(run, DEPLOYMENT, APP.backend)));
         assert.deepStrictEqual([env.PROD_MINIO_DSN, env.PROD_MINIO_TLS, env.PROD_MINIO_API_HOST, env.PROD_MINIO_BUCKET_NAME],
-            ["s3.eu-west-1.amazonaws.com", "True", "s3.eu-west-1.amazonaws.com", "model-zoo"]);
+            ["s3.eu-west-1.amazonaws.com", "True", "https://s3.eu-west-1.amazonaws.com", "model-zoo"]);
         assert.deepStrictEqual(env.PROD_MINIO_API_SECRET_KEY, ref("s3-bucket-user", "secretKey"));
         assert.deepStrictEqual(byType(run, SECRET).filter((s) => s.inputs.metadata.name === "s3-bucket-user").map((s) => s.inputs.metadata.namespace).sort(), [NS, "mlplat-storage"]);
         assert.strictEqual(run.outputs.aiAppStore.storageUrl, "https://s3.eu-west-1.amazonaws.com");
@@ -471,13 +470,13 @@ describe("AI App Store: every option", function () {
 
     it("passes every ClearML and JWT setting, secrets through the backend's Secret", () => {
         const env = envOf(containerOf(one(run, DEPLOYMENT, APP.backend)));
-        for (const name of BACKEND_ENV) assert.ok(name in env, name);
+        for (const name of contractNames("1.0", "backend")) assert.ok(name in env, name);
         assert.deepStrictEqual([env.PROD_FRONTEND_HOST, env.PROD_SECURE_COOKIES, env.PROD_ALGORITHM, env.PROD_FIRST_SUPERUSER_ID, env.PROD_MAX_UPLOAD_SIZE_GB, env.PROD_IE_NAMESPACE],
             [`["https://web.appstore.example.com","https://portal.example.com"]`, "true", "HS512", "root", "20", "model-serving"]);
         assert.deepStrictEqual([env.CLEARML_WEB_HOST, env.CLEARML_API_HOST, env.CLEARML_FILES_HOST],
             ["https://clearml.corp.example", "https://api.clearml.corp.example", "https://files.clearml.corp.example"]);
-        assert.deepStrictEqual([env.CLEARML_API_ACCESS_KEY, env.CLEARML_API_SECRET, env.CLEARML_API_SECRET_KEY],
-            [ref("aas-backend", "clearml-access-key"), ref("aas-backend", "clearml-secret-key"), ref("aas-backend", "clearml-secret-key")]);
+        assert.deepStrictEqual([env.CLEARML_API_ACCESS_KEY, env.CLEARML_API_SECRET_KEY, env.CLEARML_API_SECRET],
+            [ref("aas-backend", "clearml-access-key"), ref("aas-backend", "clearml-secret-key"), undefined]);
         const data = unsecret(one(run, SECRET, APP.backendSecret).inputs.stringData);
         assert.deepStrictEqual([data["jwt-secret"], data["superuser-password"], data["clearml-access-key"], data["clearml-secret-key"]], Object.values(SECRETS));
         assert.ok(!byType(run, "random:index/randomPassword:RandomPassword").some((r) => /jwt-secret$|superuser-password$/.test(r.name) && !r.name.includes("admin")),
@@ -591,7 +590,7 @@ describe("AI App Store: air-gapped (mirror registry)", function () {
         "aiAppStore.engines": "both",
         "aiAppStore.emissary.crdsManifest": "/srv/mirror/emissary/3.4.0/emissary-crds.yaml",
         "aiAppStore.knative.manifests": "https://artifacts.corp.example/knative/",
-        "aiAppStore.knative.domain": "models.corp.example",
+        "aiAppStore.inferenceDomain": "models.corp.example",
     };
     let run: StackRun;
     before(async () => { run = await runRendered(config, ["registry.mirror.password"], RENDERED); });
@@ -629,8 +628,8 @@ describe("AI App Store: air-gapped (mirror registry)", function () {
     it("lists every image after relocation, the rendered ones included, none left on a public registry", () => {
         const images: string[] = run.outputs.images;
         assert.deepStrictEqual(images, [
-            "registry.corp:5000/mlplat/ai-appstore/aas-backend:1.1.0",
-            "registry.corp:5000/mlplat/ai-appstore/aas-frontend:1.1.0",
+            "registry.corp:5000/mlplat/ai-appstore/aas-backend:1.0.11",
+            "registry.corp:5000/mlplat/ai-appstore/aas-frontend:1.0.11",
             "registry.corp:5000/mlplat/ambassador/ambassador-agent:1.0.3",
             "registry.corp:5000/mlplat/emissaryingress/emissary:3.4.0",
             `registry.corp:5000/mlplat/envoyproxy/envoy:v1.23-latest@${digest(3)}`,
@@ -733,20 +732,22 @@ describe("AI App Store: dev and prod stacks", function () {
         assert.strictEqual(byType(run, CHART).length + byType(run, CONFIGFILE).length, 0, "no chart or manifest to fetch");
         assert.strictEqual(one(run, LISTENER).inputs.metadata.namespace, "emissary");
         assert.strictEqual(one(run, STATEFULSET, "mongodb").inputs.metadata.namespace, NS);
-        assert.deepStrictEqual([containerOf(one(run, DEPLOYMENT, APP.backend)).image, containerOf(one(run, DEPLOYMENT, APP.frontend)).image], ["aas-backend:1.1.0", "aas-frontend:1.1.0"]);
+        assert.deepStrictEqual([containerOf(one(run, DEPLOYMENT, APP.backend)).image, containerOf(one(run, DEPLOYMENT, APP.frontend)).image], ["aas-backend:1.0.11", "aas-frontend:1.0.11"]);
         assert.deepStrictEqual(run.outputs.aiAppStore.storageUrl, "http://storage.appstore.mlplat.localhost");
         assert.deepStrictEqual(run.outputs.aiAppStore.frontendUrl, "http://appstore.mlplat.localhost");
-        // The fixture the local control plane applies holds what the stack's objects need.
+        // The fixture the local control plane applies holds only Emissary's namespace: its CRDs are
+        // upstream's (../shared/upstream/crds, checked in ai-app-store-upstream.test.ts).
         const fixture = fs.readFileSync(path.join(__dirname, "..", "fixtures", "crds", "emissary.yaml"), "utf8");
-        for (const kind of ["Listener", "Host", "Mapping"]) assert.match(fixture, new RegExp(`kind: ${kind}\\n`), kind);
         assert.match(fixture, /kind: Namespace\nmetadata:\n  name: emissary\n/);
+        assert.doesNotMatch(fixture, /CustomResourceDefinition/);
     });
 
     it("prod: Emissary through the chart mirror, MongoDB from its chart, S3, TLS, every image relocated", async () => {
         const run = await runStack({
             ...stackFileConfig("prod"), "cluster.kubeconfig": KUBECONFIG,
             "registry.mirror.password": "unit-mirror-password-7d1f", "data.postgresql.external.dsn": "postgres://a:b@db.corp:5432/ml",
-        }, ["registry.mirror.password", "data.postgresql.external.dsn"]);
+            "aiAppStore.keycloak.backendClientSecret": "unit-keycloak-secret-5c2e",
+        }, ["registry.mirror.password", "data.postgresql.external.dsn", "aiAppStore.keycloak.backendClientSecret"]);
         if (run.error) throw run.error;
         assert.ok(byType(run, CHART).some((c) => c.inputs.chart === "oci://registry.corp:5000/charts/emissary-ingress"));
         assert.ok(byType(run, CHART).some((c) => c.inputs.chart === "oci://registry.corp:5000/charts/mongodb" && c.inputs.namespace === NS));
@@ -792,8 +793,41 @@ describe("AI App Store: invalid config", () => {
         { name: "a service type without its engine", config: { "aiAppStore.serviceType": "knative" }, expect: [
             ["mlplat:aiAppStore.serviceType", "is knative but aiAppStore.engines is emissary: the backend can only create services on an installed engine"],
         ] },
-        { name: "settings of an engine that is not selected", config: { "aiAppStore.knative.domain": "k.example.com", "aiAppStore.engines": "emissary" }, expect: [
-            ["mlplat:aiAppStore.knative.domain", "is a Knative setting but aiAppStore.engines is emissary, so it would be ignored"],
+        { name: "settings of an engine that is not selected", config: { "aiAppStore.knative.version": "1.8.4", "aiAppStore.engines": "emissary" }, expect: [
+            ["mlplat:aiAppStore.knative.version", "is a Knative setting but aiAppStore.engines is emissary, so it would be ignored"],
+        ] },
+        { name: "no app version, no inference domain", config: { "aiAppStore.appVersion": "", "aiAppStore.inferenceDomain": "" }, expect: [
+            ["mlplat:aiAppStore.appVersion", "is required when aiAppStore.enabled is true: the upstream release your images are built from (it decides the settings the app reads)"],
+            ["mlplat:aiAppStore.inferenceDomain", "is required when aiAppStore.enabled is true: the domain users' inference services are reached at (PROD_IE_DOMAIN; without it the backend needs a gateway LoadBalancer IP)"],
+        ] },
+        { name: "an app version whose frontend cannot take Keycloak's settings", config: { "aiAppStore.appVersion": "1.1.0" }, expect: [
+            ["mlplat:aiAppStore.appVersion", "is 1.1.0, whose backend logs in through Keycloak but whose frontend has its Keycloak settings compiled in empty (front-end/src/security/KeycloakService.ts): build the images from v1.2.1 (or v1.0.x for the built-in login)"],
+        ] },
+        { name: "an unknown app version and a loose one", config: { "aiAppStore.appVersion": "2.0.0" }, expect: [
+            ["mlplat:aiAppStore.appVersion", "is 2.0.0, an upstream version mlplat has not been checked against (known: 1.0.x, 1.2.1+ in 1.2.x)"],
+        ] },
+        { name: "the Keycloak line without Keycloak, with the 1.0 line's settings", config: { "aiAppStore.appVersion": "1.2.1", "aiAppStore.superuser.id": "root", "aiAppStore.jwtAlgorithm": "HS512" }, expect: [
+            ["mlplat:aiAppStore.keycloak.serverUrl", "is required when aiAppStore.appVersion is 1.2.1: from 1.1 the backend logs users in through Keycloak (it fails at start without it)"],
+            ["mlplat:aiAppStore.keycloak.backendClientSecret", "is required when aiAppStore.appVersion is 1.2.1: from 1.1 the backend logs users in through Keycloak (it fails at start without it)"],
+            ["mlplat:aiAppStore.superuser.id", "is a setting of the 1.0 line but aiAppStore.appVersion is 1.2.1, which reads none (no built-in users, no own JWTs), so it would be ignored"],
+            ["mlplat:aiAppStore.jwtAlgorithm", "is a setting of the 1.0 line but aiAppStore.appVersion is 1.2.1, which reads none (no built-in users, no own JWTs), so it would be ignored"],
+        ] },
+        { name: "Keycloak settings on the 1.0 line, a Keycloak URL that is no URL", config: { "aiAppStore.keycloak.serverUrl": "keycloak.example.com", "aiAppStore.keycloak.realm": "corp" }, expect: [
+            ["mlplat:aiAppStore.keycloak.serverUrl", "must be an http(s) URL like https://keycloak.example.com"],
+            ["mlplat:aiAppStore.keycloak.serverUrl", "is a Keycloak setting but aiAppStore.appVersion is 1.0.11, whose backend has its own login, so it would be ignored"],
+            ["mlplat:aiAppStore.keycloak.realm", "is a Keycloak setting but aiAppStore.appVersion is 1.0.11, whose backend has its own login, so it would be ignored"],
+        ] },
+        { name: "a plain-text Keycloak client secret", config: { "aiAppStore.appVersion": "1.2.1", "aiAppStore.keycloak.serverUrl": "https://keycloak.example.com", "aiAppStore.keycloak.backendClientSecret": "s3cret" }, expect: [
+            ["mlplat:aiAppStore.keycloak.backendClientSecret", "is a secret but was set as plain text (it is stored unencrypted in the stack file)"],
+        ] },
+        { name: "a mongodb+srv URI", secretKeys: ["data.mongodb.external.uri"], config: { "data.mongodb.mode": "external", "data.mongodb.external.uri": "mongodb+srv://u:p@cluster0.example.net/appstore" }, expect: [
+            ["mlplat:data.mongodb.external.uri", "is a mongodb+srv:// URI, which the App Store's backend refuses at start (its settings type, pydantic's MongoDsn, takes mongodb:// only): give the servers' mongodb:// URI"],
+        ] },
+        { name: "a replica set seed list", secretKeys: ["data.mongodb.external.uri"], config: { "data.mongodb.mode": "external", "data.mongodb.external.uri": "mongodb://u:p@a.example:27017,b.example:27017/appstore?replicaSet=rs0" }, expect: [
+            ["mlplat:data.mongodb.external.uri", "names several hosts (a replica set seed list), which the App Store's backend refuses at start (pydantic's MongoDsn takes one host): give one host, e.g. the replica set's primary or a load balancer"],
+        ] },
+        { name: "a user in another auth database", secretKeys: ["data.mongodb.external.uri"], config: { "data.mongodb.mode": "external", "data.mongodb.external.uri": "mongodb://u:p@a.example:27017/appstore?authSource=admin" }, expect: [
+            ["mlplat:data.mongodb.external.uri", "sets authSource=admin, but the App Store's backend always authenticates against its own database (appstore; mongo_client.py passes authSource=PROD_DB_NAME): create the user in that database"],
         ] },
         { name: "install settings of engines declared present", config: {
             "aiAppStore.engines": "both", "aiAppStore.emissary.install": "false", "aiAppStore.emissary.chartVersion": "8.5.0",
@@ -849,8 +883,10 @@ describe("AI App Store: invalid config", () => {
             ["mlplat:ingress.nginx.chartVersion", "applies only when ingress.controller is install, but it is present, so it would be ignored"],
         ] },
         { name: "App Store settings while the App Store is off", config: { "aiAppStore.enabled": "false", "storage.minio.ingressHost": "" }, expect: [
+            ["mlplat:aiAppStore.appVersion", "is set but aiAppStore.enabled is false, so it would be ignored"],
             ["mlplat:aiAppStore.webHost", "is set but aiAppStore.enabled is false, so it would be ignored"],
             ["mlplat:aiAppStore.apiHost", "is set but aiAppStore.enabled is false, so it would be ignored"],
+            ["mlplat:aiAppStore.inferenceDomain", "is set but aiAppStore.enabled is false, so it would be ignored"],
             ["mlplat:aiAppStore.backend.image", "is set but aiAppStore.enabled is false, so it would be ignored"],
             ["mlplat:aiAppStore.frontend.image", "is set but aiAppStore.enabled is false, so it would be ignored"],
         ] },

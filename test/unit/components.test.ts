@@ -38,7 +38,8 @@ describe("secure workload builder", () => {
         const spec = podSpec({ containers: [built] });
         assert.deepStrictEqual(spec.volumes, [{ name: "w-tmp-0", emptyDir: { sizeLimit: "64Mi" } }]);
         assert.strictEqual((built.container.securityContext as any).readOnlyRootFilesystem, true);
-        assert.strictEqual((built.container.livenessProbe as any).httpGet.path, "/", "liveness defaults to readiness");
+        // Liveness defaults to the process only: a TCP check on the HTTP readiness probe's port.
+        assert.deepStrictEqual([(built.container.livenessProbe as any).httpGet, (built.container.livenessProbe as any).tcpSocket], [undefined, { port: 80 }]);
     });
 
     it("requires a readiness probe on long-running containers, not on Jobs", () => {

@@ -63,7 +63,8 @@ export const INVALID: Case[] = [
     { name: "app store without ingress or storage", config: {
         "aiAppStore.enabled": "true", "storage.kind": "none",
         "aiAppStore.webHost": "web.appstore.example.com", "aiAppStore.apiHost": "api.appstore.example.com",
-        "aiAppStore.backend.image": "registry.example.com/aas-backend:1.1.0", "aiAppStore.frontend.image": "registry.example.com/aas-frontend:1.1.0",
+        "aiAppStore.appVersion": "1.0.11", "aiAppStore.inferenceDomain": "models.appstore.example.com",
+        "aiAppStore.backend.image": "registry.example.com/aas-backend:1.0.11", "aiAppStore.frontend.image": "registry.example.com/aas-frontend:1.0.11",
     },
         expect: [
             ["mlplat:ingress.controller", "the AI App Store (aiAppStore.enabled) needs an ingress controller, but none is enabled or declared present"],

@@ -616,8 +616,10 @@ describe("inference pipeline: dev and prod stacks", function () {
 
     it("prod: external PostgreSQL, Redis and RabbitMQ charts and KEDA through the chart mirror, TLS, relocated images", async () => {
         const dsn = "postgres://app:unit-db-password-93ab@db.corp:5432/ml?sslmode=require";
-        const run = await runStack({ ...stackFileConfig("prod"), "cluster.kubeconfig": KUBECONFIG, "registry.mirror.password": "unit-mirror-password-7d1f", "data.postgresql.external.dsn": dsn },
-            ["registry.mirror.password", "data.postgresql.external.dsn"]);
+        const run = await runStack({
+            ...stackFileConfig("prod"), "cluster.kubeconfig": KUBECONFIG, "registry.mirror.password": "unit-mirror-password-7d1f", "data.postgresql.external.dsn": dsn,
+            "aiAppStore.keycloak.backendClientSecret": "unit-keycloak-secret-5c2e",
+        }, ["registry.mirror.password", "data.postgresql.external.dsn", "aiAppStore.keycloak.backendClientSecret"]);
         if (run.error) throw run.error;
         const pipelineCharts = byType(run, CHART).filter((c) => [NS, "keda"].includes(c.inputs.namespace));
         assert.deepStrictEqual(pipelineCharts.map((c) => [c.inputs.chart, c.inputs.version]).sort(), [

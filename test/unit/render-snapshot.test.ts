@@ -16,8 +16,9 @@ const STACKS = {
             "cluster.kubeconfig": KUBECONFIG,
             "registry.mirror.password": "snapshot-mirror-password",
             "data.postgresql.external.dsn": "postgres://app:snapshot-db-password@db.corp:5432/ml?sslmode=require",
+            "aiAppStore.keycloak.backendClientSecret": "snapshot-keycloak-secret",
         }),
-        secrets: ["registry.mirror.password", "data.postgresql.external.dsn"],
+        secrets: ["registry.mirror.password", "data.postgresql.external.dsn", "aiAppStore.keycloak.backendClientSecret"],
     },
 };
 

@@ -13,8 +13,9 @@ const prod = () => ({
     "cluster.kubeconfig": KUBECONFIG,
     "registry.mirror.password": MIRROR_PASSWORD,
     "data.postgresql.external.dsn": POSTGRES_DSN,
+    "aiAppStore.keycloak.backendClientSecret": "unit-keycloak-secret-5c2e",
 });
-const PROD_SECRETS = ["registry.mirror.password", "data.postgresql.external.dsn"];
+const PROD_SECRETS = ["registry.mirror.password", "data.postgresql.external.dsn", "aiAppStore.keycloak.backendClientSecret"];
 const mirrorDev = () => ({
     ...dev(),
     "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
@@ -56,6 +57,10 @@ describe("dev stack", function () {
             "app.kubernetes.io/managed-by": "mlplat",
             "app.kubernetes.io/part-of": "mlplat-storage",
             "mlplat.dev/stack": "mlplat.unit",
+            "pod-security.kubernetes.io/enforce": "restricted",
+            "pod-security.kubernetes.io/enforce-version": "latest",
+            "pod-security.kubernetes.io/audit": "restricted",
+            "pod-security.kubernetes.io/warn": "restricted",
         });
         assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine", "mlem"]);
     });
@@ -111,7 +116,7 @@ describe("dev stack", function () {
     it("registers no pull secret and keeps public images", () => {
         assert.strictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/dockerconfigjson").length, 0);
         assert.deepStrictEqual(run.outputs.images, [
-            "aas-backend:1.1.0", "aas-frontend:1.1.0",
+            "aas-backend:1.0.11", "aas-frontend:1.0.11",
             "hashicorp/http-echo:1.0.0", "jeffail/benthos:4.21.0",
             "minio/mc:RELEASE.2025-04-16T18-13-26Z", "minio/minio:RELEASE.2025-04-22T22-12-26Z",
             "mongo:7.0.26", "postgres:16.15-alpine", "rabbitmq:4.2.1-management-alpine", "redis:7.4.11-alpine",
@@ -161,8 +166,8 @@ describe("dev stack with a mirror registry", function () {
         assert.deepStrictEqual(run.outputs.images, [
             "registry.corp:5000/mlplat/hashicorp/http-echo:1.0.0",
             "registry.corp:5000/mlplat/jeffail/benthos:4.21.0",
-            "registry.corp:5000/mlplat/library/aas-backend:1.1.0",
-            "registry.corp:5000/mlplat/library/aas-frontend:1.1.0",
+            "registry.corp:5000/mlplat/library/aas-backend:1.0.11",
+            "registry.corp:5000/mlplat/library/aas-frontend:1.0.11",
             "registry.corp:5000/mlplat/library/mongo:7.0.26",
             "registry.corp:5000/mlplat/library/postgres:16.15-alpine",
             "registry.corp:5000/mlplat/library/rabbitmq:4.2.1-management-alpine",
@@ -195,7 +200,7 @@ describe("prod stack", function () {
 
     it("refuses the stack file until its secrets are set with --secret", async () => {
         const bare = await runStack({ ...stackFileConfig("prod"), "cluster.kubeconfig": KUBECONFIG });
-        assert.deepStrictEqual((bare.error as any)?.problems?.map((p: any) => p.key), ["mlplat:registry.mirror.password", "mlplat:data.postgresql.external.dsn"]);
+        assert.deepStrictEqual((bare.error as any)?.problems?.map((p: any) => p.key), ["mlplat:registry.mirror.password", "mlplat:data.postgresql.external.dsn", "mlplat:aiAppStore.keycloak.backendClientSecret"]);
         assert.strictEqual(bare.resources.length, 0);
     });
 

@@ -19,16 +19,20 @@ import { HelmChart, resolveChartSource } from "../../core/chart";
 import type { PlatformContext } from "../../core/context";
 import { imageTag, parseImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
-import { PlatformNamespace } from "../../core/namespace";
+import { namespaceAnnotations, namespaceLabels, PlatformNamespace, PodSecurity } from "../../core/namespace";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
-import { container, httpProbe, podSpec, SecretKeyRef } from "../../core/workload";
+import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, DATA_SERVICES, DataConnection, DataService, DataServiceArgs } from "../../data";
 import { CREDENTIAL_KEYS, ObjectStore } from "../../storage/types";
+import { AppLine, appLine, KEYCLOAK_FRONTEND_CLIENT } from "./contract";
+import { backendRbacRules } from "./rbac";
 import { ManifestTransformArgs } from "./transform";
-import { APP, BackendEnvName, EMISSARY, KNATIVE, KNATIVE_IMAGE_FIELDS, knativeTooOld } from "./versions";
+import { APP, CLEARML_DEFAULTS, EMISSARY, KNATIVE, KNATIVE_IMAGE_FIELDS, knativeTooOld } from "./versions";
 
 export * from "./versions";
 export * from "./transform";
+export * from "./rbac";
+export * from "./contract";
 
 /** An inference engine the backend serves users' models with. */
 export type AppStoreEngine = "emissary" | "knative";
@@ -66,12 +70,29 @@ export type KnativeArgs =
         kourierVersion?: string;
         /** Directory or URL prefix with serving-crds.yaml, serving-core.yaml and kourier.yaml; default the GitHub releases. */
         manifests?: string;
-        /** Domain of Knative services (`config-domain`); default Knative's (`svc.cluster.local`). */
-        domain?: string;
     }
     | { install: false };
 
+/** Keycloak, the login of the 1.2 line (PROD_KEYCLOAK_*, VUE_APP_KEYCLOAK_*). */
+export interface KeycloakArgs {
+    /** Keycloak's base URL, e.g. `https://keycloak.example.com` (PROD_KEYCLOAK_SERVER_URL, VUE_APP_KEYCLOAK_URL). */
+    serverUrl: string;
+    /** Realm (PROD_KEYCLOAK_REALM_NAME, VUE_APP_KEYCLOAK_REALM); default upstream's `CommonServices`. */
+    realm?: string;
+    /** The backend's confidential client (PROD_KEYCLOAK_CLIENT_ID); default upstream's `ai-appstore-backend`. */
+    backendClientId?: string;
+    /** That client's secret (PROD_KEYCLOAK_CLIENT_SECRET_KEY). */
+    backendClientSecret: pulumi.Input<string>;
+}
+
 export interface AiAppStoreArgs {
+    /**
+     * The exact upstream release the images are built from (`1.0.11`, `1.2.1`): it selects the
+     * settings the app reads (`ENV_CONTRACT`): 1.0.x the built-in superuser, 1.2.1+ Keycloak.
+     */
+    appVersion: string;
+    /** Keycloak; required from 1.2.1, refused for 1.0.x. */
+    keycloak?: KeycloakArgs;
     /** Namespace of the backend, frontend and in-namespace MongoDB; default `ai-appstore`. */
     namespace?: string;
     /** Namespace of users' inference services (PROD_IE_NAMESPACE); default `inference-engine`. */
@@ -80,6 +101,16 @@ export interface AiAppStoreArgs {
     webHost: string;
     /** Host of the backend; the frontend's VUE_APP_BACKEND_URL is derived from it. */
     apiHost: string;
+    /**
+     * The domain users' inference services are reached at (PROD_IE_DOMAIN): Emissary's
+     * services at `<protocol>://<inferenceDomain>/<service>/`, Knative's at
+     * `<service>.<inferenceNamespace>.<inferenceDomain>` (also Knative's `config-domain`).
+     * Without it the backend reads the gateway Service's LoadBalancer IP, which a NodePort
+     * gateway and an EKS load balancer (a hostname) do not have.
+     */
+    inferenceDomain: string;
+    /** Namespace of the ingress controller: only it reaches the frontend and the backend. Default any namespace. */
+    ingressNamespace?: string;
     /**
      * TLS of the Ingress. `secretName`: a `kubernetes.io/tls` Secret in the namespace;
      * `clusterIssuer`: cert-manager issues it (into `secretName`, default `ai-appstore-tls`).
@@ -94,7 +125,11 @@ export interface AiAppStoreArgs {
     maxUploadSizeGb?: number;
     /** JWT signing (PROD_ALGORITHM, PROD_SECRET_KEY); the key is generated when not given. */
     jwt?: { algorithm?: "HS256" | "HS384" | "HS512"; secret?: pulumi.Input<string> };
-    /** The first administrator (PROD_FIRST_SUPERUSER_ID/PASSWORD); id default `admin`, password generated when not given. */
+    /**
+     * The first administrator of the 1.0 line (PROD_FIRST_SUPERUSER_ID/PASSWORD); id default
+     * `admin`, password generated when not given. The backend inserts it once, when the user
+     * does not exist yet: a later password change does not reach the app.
+     */
     superuser?: { id?: string; password?: pulumi.Input<string> };
     /** ClearML (CLEARML_*): hosts default to the hosted ClearML; keys optional; `caCert` (PEM) joins the backend's CA bundle. */
     clearml?: {
@@ -132,10 +167,28 @@ interface EngineNamespace {
     ready: pulumi.Resource[];
 }
 
-const ALL_VERBS = ["get", "list", "watch", "create", "update", "patch", "delete"];
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const isConnection = (d: DataServiceArgs<"mongodb"> | DataConnection<"mongodb">): d is DataConnection<"mongodb"> =>
     typeof (d as DataConnection<"mongodb">).secretIn === "function";
+
+/** The app line of `args.appVersion`, checked against the Keycloak and superuser settings. */
+export function checkedAppLine(args: Pick<AiAppStoreArgs, "appVersion" | "keycloak" | "superuser">): AppLine {
+    const line = appLine(args.appVersion);
+    if (typeof line !== "string") throw new Error(`AiAppStore: appVersion ${line.refused}`);
+    if (line === "1.2" && !args.keycloak) throw new Error(`AiAppStore: appVersion ${args.appVersion} logs in through Keycloak: give keycloak (serverUrl, backendClientSecret)`);
+    if (line === "1.0" && args.keycloak) throw new Error(`AiAppStore: appVersion ${args.appVersion} has its own login and reads no Keycloak settings: drop keycloak`);
+    return line;
+}
+
+/**
+ * PROD_MINIO_API_HOST. Upstream's get_presigned_url (internal/dependencies/minio_client.py)
+ * strips the scheme from the presigned URL and replaces PROD_MINIO_DSN with this value, so the
+ * result is a link only when this value carries the scheme: `http(s)://<external host>`.
+ * Without one the browser gets a scheme-less, relative link.
+ */
+export function presignedUrlHost(store: Pick<ObjectStore, "externalUrl" | "url">): pulumi.Output<string> {
+    return (store.externalUrl ?? store.url).apply((u) => u.replace(/\/+$/, ""));
+}
 
 /** `repository:tag` of a pinned image, for chart values. */
 export function splitImage(image: string): { repository: string; tag: string } {
@@ -162,21 +215,39 @@ interface NamespaceSpec {
     partOf: string;
     /** An upstream manifest the App Store installs declares this Namespace too. */
     fromManifest?: boolean;
+    /** Pod Security admission below restricted, with the reason. */
+    podSecurity?: PodSecurity;
 }
+
+/** Pod Security levels below restricted the App Store's namespaces need, and why. */
+export const POD_SECURITY: Record<"inference" | "emissary" | "knative", PodSecurity> = {
+    inference: {
+        level: "baseline",
+        reason: "the App Store backend creates users' inference services from its own templates (appstore-ai back-end/src/templates: Deployment, Knative Service) with no securityContext; restricted would refuse every one of them",
+    },
+    emissary: {
+        level: "baseline",
+        reason: "Emissary 3.4's chart and CRDs manifest (emissary-apiext) set no seccompProfile and drop no capabilities; restricted would refuse their pods",
+    },
+    knative: {
+        level: "baseline",
+        reason: "Knative Serving 1.8 and net-kourier 1.8 release manifests, rendered by the provider and not checked against restricted on this project's clusters; audit and warn report any gap",
+    },
+};
 
 function namespacesOf(args: AiAppStoreArgs): NamespaceSpec[] {
     const out: NamespaceSpec[] = [
         { key: "ns", name: args.namespace ?? APP.namespace, partOf: APP.partOf },
-        { key: "inference-ns", name: args.inferenceNamespace ?? APP.inferenceNamespace, partOf: APP.partOf },
+        { key: "inference-ns", name: args.inferenceNamespace ?? APP.inferenceNamespace, partOf: APP.partOf, podSecurity: POD_SECURITY.inference },
     ];
     const e = args.engines.emissary;
     if (e?.install) {
-        out.push({ key: "emissary-system-ns", name: EMISSARY.apiextNamespace, partOf: "emissary", fromManifest: true });
-        out.push({ key: "emissary-ns", name: e.namespace ?? EMISSARY.namespace, partOf: "emissary" });
+        out.push({ key: "emissary-system-ns", name: EMISSARY.apiextNamespace, partOf: "emissary", fromManifest: true, podSecurity: POD_SECURITY.emissary });
+        out.push({ key: "emissary-ns", name: e.namespace ?? EMISSARY.namespace, partOf: "emissary", podSecurity: POD_SECURITY.emissary });
     }
     if (args.engines.knative?.install) {
-        out.push({ key: "knative-serving-ns", name: KNATIVE.servingNamespace, partOf: "knative", fromManifest: true });
-        out.push({ key: "kourier-system-ns", name: KNATIVE.kourierNamespace, partOf: "knative", fromManifest: true });
+        out.push({ key: "knative-serving-ns", name: KNATIVE.servingNamespace, partOf: "knative", fromManifest: true, podSecurity: POD_SECURITY.knative });
+        out.push({ key: "kourier-system-ns", name: KNATIVE.kourierNamespace, partOf: "knative", fromManifest: true, podSecurity: POD_SECURITY.knative });
     }
     return out;
 }
@@ -189,13 +260,18 @@ function namespacesOf(args: AiAppStoreArgs): NamespaceSpec[] {
  */
 export function appStoreManifestTransform(args: AiAppStoreArgs, ctx: PlatformContext): ManifestTransformArgs {
     const namespaces: Record<string, Record<string, string>> = {};
+    const annotations: Record<string, Record<string, string>> = {};
     for (const ns of namespacesOf(args).filter((n) => n.fromManifest)) {
-        namespaces[ns.name] = standardLabels({ name: ns.name, partOf: ns.partOf }, ctx.extraLabels);
+        namespaces[ns.name] = namespaceLabels(ns, ctx);
+        const a = namespaceAnnotations(ns);
+        if (a) annotations[ns.name] = a;
     }
     const k = args.engines.knative;
     return {
         namespaces,
-        knative: k?.install ? { domain: k.domain || undefined, nodePortGateway: !ctx.cluster.loadBalancer } : undefined,
+        namespaceAnnotations: annotations,
+        // Knative's URLs (<service>.<namespace>.<domain>) are the ones the backend hands out.
+        knative: k?.install ? { domain: args.inferenceDomain, nodePortGateway: !ctx.cluster.loadBalancer } : undefined,
     };
 }
 
@@ -227,9 +303,15 @@ export class AiAppStore extends pulumi.ComponentResource {
     readonly apiUrl: pulumi.Output<string>;
     /** Where browsers reach the bucket (MinIO's ingress host, or S3). */
     readonly storageUrl: pulumi.Output<string>;
-    readonly superuserId: string;
-    /** The first administrator's password (a secret). */
-    readonly superuserPassword: pulumi.Output<string>;
+    /** The upstream release the images are built from, and its app line. */
+    readonly appVersion: string;
+    readonly appLine: AppLine;
+    /** PROD_IE_DOMAIN: where users' inference services are reached. */
+    readonly inferenceDomain: string;
+    /** The first administrator (1.0 line only; Keycloak's users from 1.2). */
+    readonly superuserId?: string;
+    /** The first administrator's password (a secret; 1.0 line only). */
+    readonly superuserPassword?: pulumi.Output<string>;
 
     private readonly ctx: PlatformContext;
     private readonly resourceName: string;
@@ -241,6 +323,9 @@ export class AiAppStore extends pulumi.ComponentResource {
         const { engines, serviceType } = appStoreEngines(args);
         this.engines = engines;
         this.serviceType = serviceType;
+        this.appLine = checkedAppLine(args);
+        this.appVersion = args.appVersion;
+        this.inferenceDomain = args.inferenceDomain;
         const version = ctx.cluster.kubernetesVersion;
         if (args.engines.knative && version && compareVersions(version, KNATIVE.minKubernetes) < 0) throw new Error(knativeTooOld(version));
 
@@ -252,14 +337,14 @@ export class AiAppStore extends pulumi.ComponentResource {
         this.emissaryCrds = installed.emissaryCrds;
         this.emissaryChart = installed.emissaryChart;
         this.knative = installed.knative;
-        const access = this.backendAccess(installed.gateways);
+        const access = this.backendAccess();
 
         const tlsSecret = args.tls?.secretName || (args.tls?.clusterIssuer ? APP.ingressTls : undefined);
         const scheme = tlsSecret ? "https" : "http";
         this.frontendUrl = pulumi.output(`${scheme}://${args.webHost}`);
         this.apiUrl = pulumi.output(`${scheme}://${args.apiHost}`);
         this.storageUrl = args.storage.externalUrl ?? args.storage.url;
-        this.superuserId = args.superuser?.id ?? "admin";
+        if (this.appLine === "1.0") this.superuserId = args.superuser?.id ?? "admin";
         const settings = this.backendSettings(args, scheme);
         this.superuserPassword = settings.superuserPassword;
         const backend = this.backendWorkload(args, settings, access);
@@ -267,7 +352,7 @@ export class AiAppStore extends pulumi.ComponentResource {
         const frontend = this.frontendWorkload(args);
         this.frontend = frontend.deployment;
         this.ingress = this.ingressFor(args, tlsSecret, frontend.service, backend.service);
-        this.networkPolicies(!isConnection(args.mongodb) && args.mongodb.mode !== "external");
+        this.networkPolicies(args, installed.gateways);
 
         this.registerOutputs({
             frontendUrl: this.frontendUrl, apiUrl: this.apiUrl, storageUrl: this.storageUrl,
@@ -279,7 +364,7 @@ export class AiAppStore extends pulumi.ComponentResource {
     private createNamespaces(args: AiAppStoreArgs): Record<string, PlatformNamespace> {
         const nsByKey: Record<string, PlatformNamespace> = {};
         for (const n of namespacesOf(args)) {
-            nsByKey[n.key] = new PlatformNamespace(`${this.resourceName}-${n.key}`, { name: n.name, partOf: n.partOf }, this.ctx, { parent: this });
+            nsByKey[n.key] = new PlatformNamespace(`${this.resourceName}-${n.key}`, { name: n.name, partOf: n.partOf, podSecurity: n.podSecurity }, this.ctx, { parent: this });
             this.namespaces.push(nsByKey[n.key]);
         }
         return nsByKey;
@@ -305,102 +390,88 @@ export class AiAppStore extends pulumi.ComponentResource {
         return { gateways, emissaryCrds, emissaryChart, knative };
     }
 
-    /** The backend's ServiceAccount and RBAC: it manages inference services and reads the engines' gateways. */
-    private backendAccess(engineNamespaces: EngineNamespace[]): { sa: k8s.core.v1.ServiceAccount; rbac: pulumi.Resource[] } {
+    /**
+     * The backend's ServiceAccount and RBAC: exactly the API calls the upstream backend makes
+     * in the inference namespace (`backendRbacRules`). It reads no gateway Service: with
+     * PROD_IE_DOMAIN set it never looks for the gateway's address. Also the ServiceAccount the
+     * backend's templates name for the inference services it creates (`backend-service-engines`).
+     */
+    private backendAccess(): { sa: k8s.core.v1.ServiceAccount; rbac: pulumi.Resource[] } {
         const name = this.resourceName;
-        const engines = this.engines;
         const nsObj = this.namespace;
-        const ns = nsObj.name;
         const backendLabels = this.labels("backend", APP.backend);
         const sa = new k8s.core.v1.ServiceAccount(`${name}-backend-sa`, {
-            metadata: { name: APP.backend, namespace: ns, labels: backendLabels },
+            metadata: { name: APP.backend, namespace: nsObj.name, labels: backendLabels },
             // The pod asks for its token itself: the backend manages inference services.
             automountServiceAccountToken: false,
         }, { parent: this });
-        const subject = { kind: "ServiceAccount", name: APP.backend, namespace: nsObj.plainName };
-        const rules: k8s.types.input.rbac.v1.PolicyRule[] = [
-            { apiGroups: [""], resources: ["services"], verbs: ALL_VERBS },
-            { apiGroups: ["apps"], resources: ["deployments", "deployments/status"], verbs: ALL_VERBS },
-        ];
-        if (engines.includes("emissary")) rules.push({ apiGroups: ["getambassador.io"], resources: ["mappings", "listeners"], verbs: ALL_VERBS });
-        if (engines.includes("knative")) rules.push({ apiGroups: ["serving.knative.dev"], resources: ["services"], verbs: ALL_VERBS });
+        // Users' inference services run as this account (upstream's Deployment template names it):
+        // no token, no RBAC; they never talk to the API server.
+        new k8s.core.v1.ServiceAccount(`${name}-engines-sa`, {
+            metadata: { name: APP.enginesServiceAccount, namespace: this.inferenceNamespace.name, labels: this.labels("inference", APP.enginesServiceAccount) },
+            automountServiceAccountToken: false,
+        }, { parent: this });
         const manager = new k8s.rbac.v1.ClusterRole(`${name}-inference-manager`, {
             metadata: { name: `${nsObj.plainName}-inference-engine-manager`, labels: backendLabels },
-            rules,
+            rules: backendRbacRules(this.engines),
         }, { parent: this });
         const rbac: pulumi.Resource[] = [new k8s.rbac.v1.RoleBinding(`${name}-inference-manager`, {
             metadata: { name: `${APP.backend}-inference-engine-manager`, namespace: this.inferenceNamespace.name, labels: backendLabels },
             roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: manager.metadata.name },
-            subjects: [subject],
+            subjects: [{ kind: "ServiceAccount", name: APP.backend, namespace: nsObj.plainName }],
         }, { parent: this })];
-        // The backend reads the gateway's Service (its address) in each engine's namespace.
-        for (const e of engineNamespaces) {
-            const role = new k8s.rbac.v1.Role(`${name}-read-gateway-${e.plain}`, {
-                metadata: { name: `${nsObj.plainName}-read-gateway`, namespace: e.ns, labels: backendLabels },
-                rules: [{ apiGroups: [""], resources: ["services"], verbs: ["get"] }],
-            }, { parent: this, dependsOn: e.ready });
-            rbac.push(new k8s.rbac.v1.RoleBinding(`${name}-read-gateway-${e.plain}`, {
-                metadata: { name: `${nsObj.plainName}-read-gateway`, namespace: e.ns, labels: backendLabels },
-                roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: role.metadata.name },
-                subjects: [subject],
-            }, { parent: this }));
-        }
         return { sa, rbac };
     }
 
-    /** The backend's settings: plain env and, through its own Secret, the generated and given secrets. */
+    /**
+     * The backend's settings for its app line (`ENV_CONTRACT`): plain env and, through its own
+     * Secret, the generated and given secrets.
+     */
     private backendSettings(args: AiAppStoreArgs, scheme: string) {
         const name = this.resourceName;
         const nsObj = this.namespace;
-        const ns = nsObj.name;
         const store = args.storage;
-        const maxUpload = args.maxUploadSizeGb ?? 10;
-        const backendLabels = this.labels("backend", APP.backend);
-        // Presigned URLs name this host instead of the in-cluster endpoint (the backend swaps them).
-        const storageApiHost = (store.externalUrl ?? store.url).apply((u) => u.replace(/^https?:\/\//, "").replace(/\/.*$/, ""));
         const generated = (key: string, length: number) =>
             new random.RandomPassword(`${name}-${key}`, { length, special: false }, { parent: this }).result;
-        const jwtSecret = args.jwt?.secret ? pulumi.secret(args.jwt.secret) : generated("jwt-secret", 64);
-        const adminJwtSecret = generated("admin-jwt-secret", 64);
-        const superuserPassword = pulumi.secret(args.superuser?.password ? pulumi.output(args.superuser.password) : generated("superuser-password", 24));
-        const clearml = args.clearml ?? {};
         const secretData: Record<string, pulumi.Input<string>> = {
-            "jwt-secret": jwtSecret,
-            "admin-jwt-secret": adminJwtSecret,
-            "superuser-password": superuserPassword,
+            "jwt-secret": args.jwt?.secret ? pulumi.secret(args.jwt.secret) : generated("jwt-secret", 64),
         };
+        let superuserPassword: pulumi.Output<string> | undefined;
+        if (this.appLine === "1.0") {
+            superuserPassword = pulumi.secret(args.superuser?.password ? pulumi.output(args.superuser.password) : generated("superuser-password", 24));
+            secretData["superuser-password"] = superuserPassword;
+        }
+        const clearml = args.clearml ?? {};
         if (clearml.accessKey) secretData["clearml-access-key"] = clearml.accessKey;
         if (clearml.secretKey) secretData["clearml-secret-key"] = clearml.secretKey;
+        if (args.keycloak) secretData["keycloak-client-secret"] = args.keycloak.backendClientSecret;
         const backendSecret = secretFromOutputs(`${name}-backend-secret`, {
-            name: APP.backendSecret, namespace: ns, labels: backendLabels, data: secretData,
+            name: APP.backendSecret, namespace: nsObj.name, labels: this.labels("backend", APP.backend), data: secretData,
         }, { parent: this });
         const own = (key: string): SecretKeyRef => keyRef(backendSecret, key);
         const mongo = (key: "uri" | "username" | "password" | "database") => this.mongodb.keyRef(nsObj, key);
         const storeSecret = store.credentialsSecret(nsObj);
-        const env: Partial<Record<BackendEnvName, pulumi.Input<string>>> & Record<string, pulumi.Input<string>> = {
+        const env: Record<string, pulumi.Input<string>> = {
             ENV_STATE: "prod",
             PROD_FRONTEND_HOST: JSON.stringify(args.corsOrigins && args.corsOrigins.length > 0 ? args.corsOrigins : [`${scheme}://${args.webHost}`]),
             PROD_SECURE_COOKIES: String(args.secureCookies ?? scheme === "https"),
-            PROD_ALGORITHM: args.jwt?.algorithm ?? "HS256",
             PROD_IE_NAMESPACE: this.inferenceNamespace.name,
             PROD_IE_SERVICE_TYPE: this.serviceType,
             PROD_IE_DEFAULT_PROTOCOL: args.protocol ?? "http",
+            PROD_IE_DOMAIN: args.inferenceDomain,
             PROD_MINIO_DSN: store.endpoint,
             PROD_MINIO_BUCKET_NAME: store.bucket,
             PROD_MINIO_TLS: store.tls ? "True" : "False",
-            PROD_MINIO_API_HOST: storageApiHost,
-            PROD_FIRST_SUPERUSER_ID: this.superuserId,
-            PROD_MAX_UPLOAD_SIZE_GB: String(maxUpload),
-            CLEARML_WEB_HOST: clearml.webHost ?? "https://app.clear.ml",
-            CLEARML_API_HOST: clearml.apiHost ?? "https://api.clear.ml",
-            CLEARML_FILES_HOST: clearml.filesHost ?? "https://files.clear.ml",
+            PROD_MINIO_API_HOST: presignedUrlHost(store),
+            PROD_MAX_UPLOAD_SIZE_GB: String(args.maxUploadSizeGb ?? 10),
+            CLEARML_WEB_HOST: clearml.webHost ?? CLEARML_DEFAULTS.webHost,
+            CLEARML_API_HOST: clearml.apiHost ?? CLEARML_DEFAULTS.apiHost,
+            CLEARML_FILES_HOST: clearml.filesHost ?? CLEARML_DEFAULTS.filesHost,
             // ClearML and the backend keep their state under $HOME.
             HOME: "/tmp",
         };
-        const secretEnv: Partial<Record<BackendEnvName, SecretKeyRef>> = {
+        const secretEnv: Record<string, SecretKeyRef> = {
             PROD_SECRET_KEY: own("jwt-secret"),
-            PROD_ADMIN_SECRET_KEY: own("admin-jwt-secret"),
-            PROD_FIRST_SUPERUSER_PASSWORD: own("superuser-password"),
             // The service user only (never MongoDB's root): the connection Secret's keys.
             PROD_MONGO_DSN: mongo("uri"),
             PROD_DB_NAME: mongo("database"),
@@ -410,16 +481,28 @@ export class AiAppStore extends pulumi.ComponentResource {
             PROD_MINIO_API_ACCESS_KEY: keyRef(storeSecret, CREDENTIAL_KEYS.accessKey),
             PROD_MINIO_API_SECRET_KEY: keyRef(storeSecret, CREDENTIAL_KEYS.secretKey),
         };
-        if (clearml.accessKey) secretEnv.CLEARML_API_ACCESS_KEY = own("clearml-access-key");
-        if (clearml.secretKey) {
-            secretEnv.CLEARML_API_SECRET_KEY = own("clearml-secret-key");
-            secretEnv.CLEARML_API_SECRET = own("clearml-secret-key");
+        if (this.appLine === "1.0") {
+            env.PROD_ALGORITHM = args.jwt?.algorithm ?? "HS256";
+            env.PROD_FIRST_SUPERUSER_ID = this.superuserId!;
+            secretEnv.PROD_FIRST_SUPERUSER_PASSWORD = own("superuser-password");
+        } else {
+            const k = args.keycloak!;
+            const realm = k.realm ?? "CommonServices";
+            const oidc = `${k.serverUrl.replace(/\/+$/, "")}/realms/${realm}/protocol/openid-connect`;
+            env.PROD_KEYCLOAK_SERVER_URL = k.serverUrl;
+            env.PROD_KEYCLOAK_REALM_NAME = realm;
+            env.PROD_KEYCLOAK_CLIENT_ID = k.backendClientId ?? "ai-appstore-backend";
+            env.PROD_KEYCLOAK_AUTHORIZATION_URL = `${oidc}/auth`;
+            env.PROD_KEYCLOAK_TOKEN_URL = `${oidc}/token`;
+            secretEnv.PROD_KEYCLOAK_CLIENT_SECRET_KEY = own("keycloak-client-secret");
         }
+        if (clearml.accessKey) secretEnv.CLEARML_API_ACCESS_KEY = own("clearml-access-key");
+        if (clearml.secretKey) secretEnv.CLEARML_API_SECRET_KEY = own("clearml-secret-key");
         return { env, secretEnv, superuserPassword };
     }
 
     /** The backend's Deployment (with the ClearML CA bundle, when given) and Service. */
-    private backendWorkload(args: AiAppStoreArgs, settings: { env: Record<string, pulumi.Input<string>>; secretEnv: Partial<Record<BackendEnvName, SecretKeyRef>> },
+    private backendWorkload(args: AiAppStoreArgs, settings: { env: Record<string, pulumi.Input<string>>; secretEnv: Record<string, SecretKeyRef> },
         access: { sa: k8s.core.v1.ServiceAccount; rbac: pulumi.Resource[] }) {
         const { env, secretEnv } = settings;
         const { sa, rbac } = access;
@@ -433,15 +516,19 @@ export class AiAppStore extends pulumi.ComponentResource {
         const initContainers: ReturnType<typeof container>[] = [];
         const annotations: Record<string, string> = {};
         if (args.clearml?.caCert) this.clearmlCa(args, args.clearml.caCert, { volumes, mounts, initContainers, env, annotations });
+        // Ready: `GET /` answers. Alive: the port accepts connections (never MongoDB or S3).
+        // Starting: the imports and (v1.0.x) the database setup run before the port opens.
         const probe = { ...httpProbe("/", "http", 15), periodSeconds: 20, timeoutSeconds: 10 };
+        const alive = { ...tcpProbe("http", 0), periodSeconds: 20, failureThreshold: 6 };
         const backendContainer = container({
             name: "backend",
             image: args.backend.image,
             ports: [{ name: "http", containerPort: APP.backendPort }],
             env,
-            secretEnv: secretEnv as Record<string, SecretKeyRef>,
+            secretEnv,
             readiness: probe,
-            liveness: probe,
+            liveness: alive,
+            startup: { ...tcpProbe("http", 5), periodSeconds: 5, failureThreshold: 60 },
             resources: {
                 requests: { cpu: "100m", memory: "256Mi", ephemeralStorage: "256Mi" },
                 limits: { cpu: "1", memory: "2Gi", ephemeralStorage: `${maxUpload + 2}Gi` },
@@ -457,6 +544,7 @@ export class AiAppStore extends pulumi.ComponentResource {
             automountServiceAccountToken: true,
             volumes,
             fsGroup: APP.uid,
+            spreadSelector: (args.backend.replicas ?? 1) > 1 ? selectorLabels({ name: APP.backend }) : undefined,
         }), annotations, [...this.mongodb.ready, ...storeReady, ...rbac]);
         return { deployment, service: this.service("backend", APP.backend, APP.backendPort) };
     }
@@ -517,13 +605,7 @@ export class AiAppStore extends pulumi.ComponentResource {
             name: "frontend",
             image: args.frontend.image,
             ports: [{ name: "http", containerPort: APP.frontendPort }],
-            env: {
-                // Derived from the API host and the TLS setting: never typed twice.
-                VUE_APP_BACKEND_URL: this.apiUrl,
-                VUE_APP_FRONTEND_VERSION: imageTag(args.frontend.image),
-                VUE_APP_BACKEND_VERSION: imageTag(args.backend.image),
-                HOME: "/tmp",
-            },
+            env: this.frontendEnv(args),
             readiness: httpProbe("/", "http", 5),
             resources: {
                 requests: { cpu: "50m", memory: "128Mi", ephemeralStorage: "64Mi" },
@@ -539,8 +621,25 @@ export class AiAppStore extends pulumi.ComponentResource {
             serviceAccountName: frontendSa.metadata.name,
             volumes: [{ name: "assets", emptyDir: { sizeLimit: "256Mi" } }],
             fsGroup: APP.uid,
+            spreadSelector: (args.frontend.replicas ?? 1) > 1 ? selectorLabels({ name: APP.frontend }) : undefined,
         }), {}, []);
         return { deployment, service: this.service("frontend", APP.frontend, 80) };
+    }
+
+    /** The frontend's settings for its app line (`ENV_CONTRACT`). */
+    private frontendEnv(args: AiAppStoreArgs): Record<string, pulumi.Input<string>> {
+        // Derived from the API host and the TLS setting: never typed twice.
+        const env: Record<string, pulumi.Input<string>> = { VUE_APP_BACKEND_URL: this.apiUrl, HOME: "/tmp" };
+        if (this.appLine === "1.2") {
+            const k = args.keycloak!;
+            env.VUE_APP_KEYCLOAK_URL = k.serverUrl;
+            env.VUE_APP_KEYCLOAK_REALM = k.realm ?? "CommonServices";
+            // The backend reads users' roles from this client's entry in every token.
+            env.VUE_APP_KEYCLOAK_CLIENT_ID = KEYCLOAK_FRONTEND_CLIENT;
+            env.VUE_APP_FRONTEND_VERSION = imageTag(args.frontend.image);
+            env.VUE_APP_BACKEND_VERSION = imageTag(args.backend.image);
+        }
+        return env;
     }
 
     /** One Ingress: the web host to the frontend, the API host to the backend. */
@@ -672,11 +771,15 @@ export class AiAppStore extends pulumi.ComponentResource {
         spec: k8s.types.input.core.v1.PodSpec, annotations: Record<string, string>, dependsOn: pulumi.Resource[]): k8s.apps.v1.Deployment {
         // The version label goes on the workload only, so an image change updates just the workload.
         const labels = this.labels(component, workload, image);
+        const selector = selectorLabels({ name: workload });
+        disruptionBudget(`${this.resourceName}-${component}-pdb`, {
+            name: workload, namespace: this.namespace.name, labels: this.labels(component, workload), selector, replicas,
+        }, { parent: this });
         return new k8s.apps.v1.Deployment(`${this.resourceName}-${component}`, {
             metadata: { name: workload, namespace: this.namespace.name, labels },
             spec: {
                 replicas,
-                selector: { matchLabels: selectorLabels({ name: workload }) },
+                selector: { matchLabels: selector },
                 template: {
                     metadata: { labels, annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
                     // No <SERVICE>_PORT variables: the images read settings by their own names.
@@ -694,36 +797,103 @@ export class AiAppStore extends pulumi.ComponentResource {
     }
 
     /**
-     * Ingress to the namespace is denied but for the frontend and the backend (from the
-     * ingress controller, any namespace) and the in-namespace MongoDB (from the backend).
-     * Egress stays open: the backend talks to the API server, ClearML, S3 and the engines.
+     * Default deny in and out of the App Store's namespace, then exactly its flows: DNS; the
+     * ingress controller to the frontend and the backend; the backend to MongoDB, the object
+     * store, the API server (it manages inference services), ClearML and Keycloak; MongoDB's
+     * clients. The inference namespace gets its own (`inferencePolicies`).
      */
-    private networkPolicies(mongoHere: boolean): void {
-        const ns = this.namespace.name;
-        const policy = (key: string, name: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
-            new k8s.networking.v1.NetworkPolicy(`${this.resourceName}-netpol-${key}`, {
-                metadata: { name, namespace: ns, labels: this.labels("network", name) },
-                spec,
-            }, { parent: this });
+    private networkPolicies(args: AiAppStoreArgs, gateways: EngineNamespace[]): void {
+        const policy = this.policyIn(this.namespace.name, "ai-appstore");
         const pods = (name: string) => ({ matchLabels: selectorLabels({ name }) });
-        policy("default-deny", "ai-appstore-default-deny", { podSelector: {}, policyTypes: ["Ingress"] });
+        const fromIngress: NetworkPolicyPeer[] = [{ namespaceSelector: args.ingressNamespace ? byName(args.ingressNamespace) : {} }];
+        policy("default-deny", "ai-appstore-default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy("dns", "ai-appstore-dns", DNS_EGRESS);
         policy("frontend", APP.frontend, {
-            podSelector: pods(APP.frontend), policyTypes: ["Ingress"],
-            ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: APP.frontendPort }] }],
+            podSelector: pods(APP.frontend), policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: fromIngress, ports: [tcp(APP.frontendPort)] }],
+            egress: [],
         });
+        const mongo = this.mongoRoute(args);
+        const store = args.storage;
+        const egress: NetworkPolicyEgressRule[] = [
+            { to: mongo.to, ports: [tcp(mongo.port)] },
+            store.serverNamespace
+                ? { to: [{ namespaceSelector: byName(store.serverNamespace) }], ports: [tcp(store.serverPort ?? 443)] }
+                : { ports: [tcp(store.serverPort ?? 443)] },
+            // The API server is no pod: its ports, to any address (443 behind the `kubernetes` Service, 6443 on the nodes).
+            { ports: [tcp(443), tcp(6443)] },
+            { ports: urlPorts([...this.clearmlUrls(args), ...(args.keycloak ? [args.keycloak.serverUrl] : [])]).map(tcp) },
+        ];
         policy("backend", APP.backend, {
-            podSelector: pods(APP.backend), policyTypes: ["Ingress"],
-            ingress: [{ from: [{ namespaceSelector: {} }], ports: [{ protocol: "TCP", port: APP.backendPort }] }],
+            podSelector: pods(APP.backend), policyTypes: ["Ingress", "Egress"],
+            ingress: [{ from: fromIngress, ports: [tcp(APP.backendPort)] }],
+            egress: egress.filter((e) => (e.ports as unknown[]).length > 0),
         });
-        if (mongoHere) {
-            const mongo = pods("mongodb");
+        if (mongo.here) {
+            const self = pods("mongodb");
             policy("mongodb", "ai-appstore-mongodb-clients", {
-                podSelector: mongo, policyTypes: ["Ingress"],
-                ingress: [
-                    { from: [{ podSelector: pods(APP.backend) }], ports: [{ protocol: "TCP", port: CONNECTIONS.mongodb.port }] },
-                    { from: [{ podSelector: mongo }] },
-                ],
+                podSelector: self, policyTypes: ["Ingress", "Egress"],
+                ingress: [{ from: [{ podSelector: pods(APP.backend) }], ports: [tcp(CONNECTIONS.mongodb.port)] }, { from: [{ podSelector: self }] }],
+                egress: [{ to: [{ podSelector: self }] }],
             });
         }
+        this.inferencePolicies(gateways);
     }
+
+    /**
+     * Users' inference services: reached only from the engines' gateways (Emissary, Kourier,
+     * and Knative's activator and autoscaler), out only to DNS. A model that must download
+     * its weights needs a policy of its own.
+     */
+    private inferencePolicies(gateways: EngineNamespace[]): void {
+        const policy = this.policyIn(this.inferenceNamespace.name, "inference");
+        const from: NetworkPolicyPeer[] = gateways.map((g) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": g.ns } } }));
+        if (this.engines.includes("knative")) from.push({ namespaceSelector: byName(KNATIVE.servingNamespace) });
+        policy("inference-default-deny", "inference-default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy("inference-dns", "inference-dns", DNS_EGRESS);
+        policy("inference-gateways", "inference-from-gateways", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from }] });
+    }
+
+    /** A NetworkPolicy maker for one namespace. */
+    private policyIn(ns: pulumi.Input<string>, component: string) {
+        return (key: string, name: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${this.resourceName}-netpol-${key}`, {
+                metadata: { name, namespace: ns, labels: this.labels(component === "ai-appstore" ? "network" : component, name) },
+                spec,
+            }, { parent: this });
+    }
+
+    /** Where the backend reaches MongoDB: its pods here, another namespace's, or an external address (the URI's port). */
+    private mongoRoute(args: AiAppStoreArgs): { here: boolean; port: pulumi.Input<number>; to?: NetworkPolicyPeer[] } {
+        const m = args.mongodb;
+        if (isConnection(m)) return { here: false, port: m.port ?? CONNECTIONS.mongodb.port, to: m.mode === "external" ? undefined : [{ namespaceSelector: {} }] };
+        if (m.mode !== "external") return { here: true, port: CONNECTIONS.mongodb.port, to: [{ podSelector: { matchLabels: selectorLabels({ name: "mongodb" }) } }] };
+        // Only the port leaves the secret.
+        const port = pulumi.unsecret(pulumi.output(m.external!).apply((url) => Number(new URL(url).port || CONNECTIONS.mongodb.port)));
+        return { here: false, port };
+    }
+
+    private clearmlUrls(args: AiAppStoreArgs): string[] {
+        const c = args.clearml ?? {};
+        return [c.webHost ?? CLEARML_DEFAULTS.webHost, c.apiHost ?? CLEARML_DEFAULTS.apiHost, c.filesHost ?? CLEARML_DEFAULTS.filesHost];
+    }
+}
+
+type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
+type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
+const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
+const byName = (namespace: pulumi.Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });
+/** DNS to kube-system for every pod of a namespace. */
+const DNS_EGRESS: k8s.types.input.networking.v1.NetworkPolicySpec = {
+    podSelector: {}, policyTypes: ["Egress"],
+    egress: [{ to: [{ namespaceSelector: byName("kube-system") }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
+};
+
+/** The ports of http(s) URLs (the scheme's default when none is given), each once, sorted. */
+export function urlPorts(urls: string[]): number[] {
+    const ports = urls.map((u) => {
+        const url = new URL(u);
+        return url.port ? Number(url.port) : url.protocol === "https:" ? 443 : 80;
+    });
+    return [...new Set(ports)].sort((a, b) => a - b);
 }

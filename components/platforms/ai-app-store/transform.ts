@@ -12,6 +12,8 @@ export interface ManifestTransformArgs {
      * that both apply the same object (server-side apply upserts) and neither conflicts.
      */
     namespaces: Record<string, Record<string, string>>;
+    /** Annotations of those namespaces (why one is below restricted Pod Security), by name. */
+    namespaceAnnotations?: Record<string, Record<string, string>>;
     /** Knative's settings, when the stack installs it. */
     knative?: {
         /** `config-domain`: the domain of Knative services. */
@@ -30,7 +32,8 @@ export function manifestTransform(args: ManifestTransformArgs): (input: Transfor
         const { name, namespace } = meta(props);
         if (typeof name !== "string") return undefined;
         if (type === "kubernetes:core/v1:Namespace" && args.namespaces[name]) {
-            return { ...props, metadata: { ...meta(props), labels: { ...args.namespaces[name] } } };
+            const annotations = args.namespaceAnnotations?.[name];
+            return { ...props, metadata: { ...meta(props), labels: { ...args.namespaces[name] }, ...(annotations ? { annotations: { ...annotations } } : {}) } };
         }
         const k = args.knative;
         if (!k) return undefined;

@@ -54,6 +54,9 @@ export const KNATIVE_IMAGE_FIELDS: ImageField[] = [
     { type: "kubernetes:caching.internal.knative.dev/v1alpha1:Image", namespace: KNATIVE.servingNamespace, path: ["spec", "image"] },
 ];
 
+/** The hosted ClearML's URLs, the backend's defaults. */
+export const CLEARML_DEFAULTS = { webHost: "https://app.clear.ml", apiHost: "https://api.clear.ml", filesHost: "https://files.clear.ml" } as const;
+
 /** Names of the App Store's objects, as the guide's charts name them. */
 export const APP = {
     namespace: "ai-appstore",
@@ -71,7 +74,8 @@ export const APP = {
     caConfigMap: "aas-backend-ca",
     ingressTls: "ai-appstore-tls",
     managerClusterRole: "ai-appstore-inference-engine-manager",
-    gatewayReaderRole: "ai-appstore-read-gateway",
+    /** The ServiceAccount upstream's inference Deployment template names (templates/ambassador/inference-engine-deployment.yaml.j2). */
+    enginesServiceAccount: "backend-service-engines",
     listener: "emissary-ingress-listener-8080",
     host: "ai-appstore-wildcard",
     /** The StorageClass and PersistentVolume the guide creates by hand without a provisioner. */
@@ -79,20 +83,3 @@ export const APP = {
     mongoVolume: "aas-mongodb-pv",
     partOf: "ai-appstore",
 } as const;
-
-/**
- * Every setting of the guide's backend table (env.*) and the chart's ENV_STATE, in the
- * guide's order; the chart's PROD_MAX_UPLOAD_SIZE_GB and PROD_ADMIN_SECRET_KEY besides.
- * CLEARML_API_SECRET is the guide's name, CLEARML_API_SECRET_KEY the one the chart sets
- * and the ClearML SDK reads: the backend gets both (from the same Secret key).
- */
-export const BACKEND_ENV = [
-    "ENV_STATE",
-    "PROD_FRONTEND_HOST", "PROD_SECURE_COOKIES", "PROD_SECRET_KEY", "PROD_ADMIN_SECRET_KEY", "PROD_ALGORITHM",
-    "PROD_MONGO_DSN", "PROD_DB_NAME", "PROD_MONGO_USERNAME", "PROD_MONGO_PASSWORD",
-    "PROD_IE_NAMESPACE", "PROD_IE_SERVICE_TYPE", "PROD_IE_DEFAULT_PROTOCOL",
-    "PROD_MINIO_DSN", "PROD_MINIO_BUCKET_NAME", "PROD_MINIO_TLS", "PROD_MINIO_API_HOST", "PROD_MINIO_API_ACCESS_KEY", "PROD_MINIO_API_SECRET_KEY",
-    "PROD_FIRST_SUPERUSER_ID", "PROD_FIRST_SUPERUSER_PASSWORD", "PROD_MAX_UPLOAD_SIZE_GB",
-    "CLEARML_WEB_HOST", "CLEARML_API_HOST", "CLEARML_FILES_HOST", "CLEARML_API_ACCESS_KEY", "CLEARML_API_SECRET", "CLEARML_API_SECRET_KEY",
-] as const;
-export type BackendEnvName = (typeof BACKEND_ENV)[number];

@@ -176,7 +176,11 @@ export class AzureMlCompute extends pulumi.ComponentResource {
         this.workspaceAccess(name, args);
         this.trustedAccess = this.bindTrustedAccess(name, args);
         // The namespace, then the instance types (their CRD exists once the extension is installed).
-        this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace, partOf: "azureml" }, ctx, { parent: this });
+        this.namespace = new PlatformNamespace(`${name}-ns`, {
+            name: args.namespace, partOf: "azureml",
+            // The pods here are AzureML's (training jobs, online deployments), created by the extension.
+            podSecurity: { level: "baseline", reason: "AzureML's job and inference pods, created by the extension from users' environments, run as the image's user (root by default) without seccomp settings; restricted would refuse them" },
+        }, ctx, { parent: this });
         this.instanceTypes = this.createInstanceTypes(name, args, ctx);
         this.compute = this.attach(name, args, ws);
         this.computeId = this.compute.id;

@@ -17,7 +17,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { container, httpProbe, podSpec, Resources, SecretKeyRef } from "../../core/workload";
+import { container, disruptionBudget, httpProbe, needsDisruptionBudget, podSpec, Resources, SecretKeyRef } from "../../core/workload";
 import { CONNECTIONS, DataConnection, DataService, DataServiceArgs, externalConnectionValues } from "../../data";
 import { API_ROUTES, API_SERVICE_ENV, apiServiceConfigYaml } from "./api";
 import { BENTHOS_IMAGE, benthosConfigs } from "./benthos";
@@ -561,6 +561,12 @@ export class InferencePipeline extends pulumi.ComponentResource {
         const sa = this.serviceAccount(workload, component);
         // The version label goes on the workload only, so an image change updates just the workload.
         const labels = { ...this.labels(component, workload, image) };
+        // No replicas: an autoscaler (KEDA) owns them. Replicated or autoscaled: spread and a PDB.
+        const availability = { replicas, autoscaled: replicas === undefined };
+        const replicated = needsDisruptionBudget(availability);
+        disruptionBudget(`${this.resourceName}-${component}-pdb`, {
+            name: workload, namespace: this.namespace.name, labels: this.labels(component, workload), selector: this.selector(workload), ...availability,
+        }, { parent: this });
         return new k8s.apps.v1.Deployment(`${this.resourceName}-${component}`, {
             metadata: { name: workload, namespace: this.namespace.name, labels },
             spec: {
@@ -570,7 +576,10 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 template: {
                     metadata: { labels, annotations: Object.keys(annotations).length > 0 ? annotations : undefined },
                     // No <SERVICE>_PORT variables: images read environment variables with their own names.
-                    spec: { ...podSpec({ ...pod, serviceAccountName: sa.metadata.name }), enableServiceLinks: false },
+                    spec: {
+                        ...podSpec({ ...pod, serviceAccountName: sa.metadata.name, spreadSelector: replicated ? this.selector(workload) : undefined }),
+                        enableServiceLinks: false,
+                    },
                 },
             },
         }, { parent: this, dependsOn });
