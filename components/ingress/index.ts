@@ -1,8 +1,10 @@
 // An ingress controller the stack installs (`ingress.controller: install`): the pinned
 // ingress-nginx chart serving one IngressClass. `present` clusters need nothing here.
 import * as pulumi from "@pulumi/pulumi";
+import * as k8s from "@pulumi/kubernetes";
 import { HelmChart, resolveChartSource } from "../core/chart";
 import type { PlatformContext } from "../core/context";
+import { standardLabels } from "../core/labels";
 import { PlatformNamespace } from "../core/namespace";
 
 /** ingress-nginx: chart 4.12.1 is controller v1.12.1 (the IngressNightmare fixes). */
@@ -54,6 +56,25 @@ export class IngressNginx extends pulumi.ComponentResource {
                 },
             },
         }, { parent: this });
+        this.networkPolicies(name, ctx);
         this.registerOutputs({ namespace: this.namespace.name, className: this.className });
+    }
+
+    /**
+     * Default deny in and out, then the controller's own flows: HTTP and HTTPS in from anywhere
+     * (it is the cluster's edge), out to anywhere (the Ingresses' backends in every namespace,
+     * the API server, DNS).
+     */
+    private networkPolicies(name: string, ctx: PlatformContext): void {
+        const labels = standardLabels({ name: "ingress-nginx", component: "network", partOf: "ingress-nginx" }, ctx.extraLabels);
+        const policy = (key: string, policyName: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
+            new k8s.networking.v1.NetworkPolicy(`${name}-netpol-${key}`, { metadata: { name: policyName, namespace: this.namespace.name, labels }, spec }, { parent: this });
+        policy("default-deny", "ingress-nginx-default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        policy("controller", "ingress-nginx-controller", {
+            podSelector: { matchLabels: { "app.kubernetes.io/name": "ingress-nginx", "app.kubernetes.io/component": "controller" } },
+            policyTypes: ["Ingress", "Egress"],
+            ingress: [{ ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }],
+            egress: [{}],
+        });
     }
 }

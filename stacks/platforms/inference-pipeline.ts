@@ -22,7 +22,7 @@ export const INFERENCE_PIPELINE_SETTINGS = {
     "inferencePipeline.apiHost": str("", "Host name for the API service's routes (`/status/{id}`, `/quota`); empty means inferencePipeline.host."),
     "inferencePipeline.tls.secretName": str("", "`kubernetes.io/tls` Secret in the pipeline's namespace for the Ingress hosts; setting it (or tls.clusterIssuer) turns the URLs to https. Empty with tls.clusterIssuer set means `<namePrefix>-tls`."),
     "inferencePipeline.tls.clusterIssuer": str("", "cert-manager ClusterIssuer that issues the Ingress certificate (annotation `cert-manager.io/cluster-issuer`); empty for none."),
-    "inferencePipeline.ingressNamespace": str("", "Namespace of the ingress controller: the NetworkPolicies let only it reach the gateway and the API service. Empty means any namespace (still only those two workloads and ports)."),
+    "inferencePipeline.ingressNamespace": str("", "Namespace of the ingress controller: the NetworkPolicies let only it reach the gateway and the API service. Empty means ingress.nginx.namespace when the stack installs ingress-nginx (ingress.controller install), else any namespace (still only those two workloads and ports)."),
     "inferencePipeline.externalDataCidrs": list("CIDRs the pipeline may reach `external` data services in (egress on their ports only), e.g. `[\"10.20.0.0/16\"]`; empty means any address."),
     "inferencePipeline.gateway.replicas": int(2, "Replicas of the API gateway (Benthos)."),
     "inferencePipeline.gateway.path": str("/api/v1/inference", "Path of the inference endpoint (`POST`), routed by the Ingress to the gateway."),
@@ -256,7 +256,8 @@ export function inferencePipelineArgs(cfg: FoundationConfig & PipelineConfig): I
             secretName: c["inferencePipeline.tls.secretName"] || undefined,
             clusterIssuer: c["inferencePipeline.tls.clusterIssuer"] || undefined,
         },
-        ingressNamespace: c["inferencePipeline.ingressNamespace"] || undefined,
+        // Unset: the namespace of the ingress-nginx the stack installs, else any namespace.
+        ingressNamespace: c["inferencePipeline.ingressNamespace"] || (c["ingress.controller"] === "install" ? c["ingress.nginx.namespace"] : undefined),
         data: {
             postgresql: dataServiceArgs(c, "postgresql"),
             redis: dataServiceArgs(c, "redis"),

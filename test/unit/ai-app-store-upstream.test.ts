@@ -177,6 +177,12 @@ describe("AI App Store against upstream: inference services", function () {
         assert.ok(!minio.some((p) => JSON.stringify(p.inputs.spec).includes("9001")), "the console port is never opened");
     });
 
+    it("denies traffic in ingress-nginx's namespace but HTTP and HTTPS into the controller and its way out", () => {
+        const spec = (name: string) => byType(run, POLICY).find((p) => p.inputs.metadata.namespace === "ingress-nginx" && p.inputs.metadata.name === name)!.inputs.spec;
+        assert.deepStrictEqual(spec("ingress-nginx-default-deny"), { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        assert.deepStrictEqual([spec("ingress-nginx-controller").ingress, spec("ingress-nginx-controller").egress], [[{ ports: [{ protocol: "TCP", port: 80 }, { protocol: "TCP", port: 443 }] }], [{}]]);
+    });
+
     it("gives the presigned-URL host its scheme: the backend swaps it in after dropping the URL's own", () => {
         assert.strictEqual(envOf(one(run, DEPLOYMENT, APP.backend)).PROD_MINIO_API_HOST, "http://storage.appstore.example.com");
     });
