@@ -106,3 +106,12 @@ install: policy-deps
 test-unit: typecheck-policy
 
 .PHONY: policy-deps typecheck-policy
+
+# The GitHub workflows (.github/workflows), linted by actionlint built from Go modules (tools/actionlint).
+lint-workflows:
+	scripts/build-tools.sh actionlint
+	"$$(tools/actionlint/build.sh --print-dir)/actionlint" .github/workflows/*.yml
+
+test: lint-workflows
+
+.PHONY: lint-workflows
