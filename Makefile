@@ -115,3 +115,18 @@ lint-workflows:
 test: lint-workflows
 
 .PHONY: lint-workflows
+
+# A model's server image without a Docker daemon (crane; scripts/model-image.sh --help):
+#   make model-image MODEL=dir BASE=server-image REPO=repository [NAME=model STACK=dev] [ARGS="--tag v1 ..."]
+# prints <repository>@sha256:...; with NAME, sets modelServing.models.NAME.image in the stack.
+model-image:
+	scripts/model-image.sh --model "$(MODEL)" --base "$(BASE)" --repo "$(REPO)" $(if $(NAME),--set-config "$(NAME)" --stack "$(or $(STACK),dev)") $(ARGS)
+
+# model-image against a registry on loopback (crane registry serve): layers, config, stable digests.
+test-model-image: deps
+	scripts/build-tools.sh crane
+	$(MOCHA) 'test/model-image/**/*.test.ts'
+
+test: test-model-image
+
+.PHONY: model-image test-model-image
