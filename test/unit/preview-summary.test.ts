@@ -60,17 +60,34 @@ describe("preview summary", () => {
         assert.match(md, /\*\*replace\*\* `PersistentVolumeClaim` `minio-data` \(Minio\): forced by `spec.storageClassName`/);
     });
 
+    it("reads the real engine's policy events: violations and exemptions of our pack (a scratch program, YAML-render provider)", () => {
+        // pulumi 3.248 with our language host and policy/, on a Deployment with a floating tag, a literal
+        // DB_PASSWORD and no security context, in a namespace without a NetworkPolicy, with two test exemptions.
+        const text = read("policy-render.jsonl");
+        const p = parsePreview(text, "t");
+        assert.deepStrictEqual(p.violations.map((v) => v.policy).sort(), ["container-probes", "container-resources", "no-plaintext-secret-env", "pod-security-restricted"]);
+        assert.deepStrictEqual(p.exemptions.map((x) => x.message.split(":")[0]).sort(), ["EXEMPT from images-pinned", "EXEMPT from namespace-default-deny"]);
+        const md = renderSummary(p);
+        assert.match(md, /^### ❌ `pulumi preview` of stack `t`$/m);
+        assert.match(md, /policies: 4 violations, 2 exemptions$/m);
+        assert.match(md, /^\| App mlplat-storage \| 3 \|/m);
+        assert.match(md, /^- `no-plaintext-secret-env` on `Deployment` `mlplat-storage-app`: Deployment mlplat-storage\/app: container app: env DB_PASSWORD has a literal value/m);
+        assert.ok(text.includes("hunter2"), "the fixture holds the literal value");
+        assert.doesNotMatch(md, /hunter2/);
+    });
+
     // Recorded by test/e2e/policy.test.ts from the dev stack on the local control plane.
     const recorded = (f: string) => (fs.existsSync(path.join(FIXTURES, f)) ? it : it.skip);
 
-    recorded("dev-noop.jsonl")("a no-op preview of the dev stack: no changes, no violations, the exemptions", () => {
+    recorded("dev-noop.jsonl")("a no-op preview of the dev stack: no changes, no violations, no exemptions", () => {
         const p = parsePreview(read("dev-noop.jsonl"), "dev");
         const md = renderSummary(p);
         assert.match(md, /^### ✅ /m);
         assert.match(md, /\*\*0 to create · 0 to update · 0 to replace · 0 to delete\*\*/);
         assert.match(md, /^No changes\.$/m);
-        assert.deepStrictEqual(p.violations, []);
-        assert.ok(p.exemptions.length > 0, "the dev stack's exemptions are shown");
+        assert.ok(p.policyRan, "the pack ran");
+        assert.deepStrictEqual([p.violations, p.exemptions], [[], []]);
+        assert.match(md, /policies: 0 violations, 0 exemptions$/m);
     });
 
     recorded("dev-change.jsonl")("a preview after an image change and a replace-forcing change", () => {
