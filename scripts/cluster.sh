@@ -23,10 +23,15 @@
 #   volumes/            hostPath directories of the pre-created PVs
 #   version             the Kubernetes `major.minor` (read by components/cluster)
 #
-# Extra manifests: every *.yaml in $MLPLAT_CLUSTER_MANIFESTS (default
-# test/fixtures/crds: CRDs of things declared present in the dev stack, such as
-# KEDA's, that cannot be installed here) is applied at each up, and its CRDs
-# are waited for until Established.
+# Extra manifests: every *.yaml in the directories of $MLPLAT_CLUSTER_MANIFESTS
+# (colon-separated, applied in that order) is applied at each up, and its CRDs
+# are waited for until Established. Default: test/fixtures/crds (what no
+# upstream publishes, e.g. the `emissary` namespace of Emissary declared
+# present), then the real upstream CRDs at the versions mlplat pins
+# ($MLPLAT_SHARED_DIR/upstream/crds: Emissary 3.4.0's, KEDA 2.14.1's), so the
+# API server validates the stack's objects against upstream's schemas. The
+# shared directory is ../shared beside the checkout (MLPLAT_SHARED_DIR
+# overrides); it is used from there, never copied into the project.
 #
 # Ports (loopback only; override with the environment variables named):
 #   kube-apiserver 16443 (MLPLAT_APISERVER_PORT), etcd 12379/12380
@@ -72,7 +77,8 @@ POD_CIDR=10.244.0.0/16
 CLUSTER_NAME=mlplat-local
 NODES=(kwok-node-1 kwok-node-2 kwok-node-3)
 WAIT_TIMEOUT="${MLPLAT_CLUSTER_TIMEOUT:-180}" # seconds, per readiness step
-MANIFESTS_DIR="${MLPLAT_CLUSTER_MANIFESTS:-$MLPLAT_ROOT/test/fixtures/crds}"
+SHARED_DIR="${MLPLAT_SHARED_DIR:-$MLPLAT_ROOT/../shared}"
+MANIFESTS_DIRS="${MLPLAT_CLUSTER_MANIFESTS:-$MLPLAT_ROOT/test/fixtures/crds:$SHARED_DIR/upstream/crds}"
 
 # Start order; down stops in reverse.
 COMPONENTS=(etcd kube-apiserver kube-controller-manager kube-scheduler kwok localcloud)
@@ -576,22 +582,31 @@ bootstrap() {
   apply_extra_manifests
 }
 
-# apply_extra_manifests: every *.yaml in MANIFESTS_DIR, then wait for the CRDs
-# among them to be Established (so a stack can create their objects at once).
+# apply_extra_manifests: every *.yaml of each directory in MANIFESTS_DIRS, in
+# order, then wait for the CRDs among them to be Established (so a stack can
+# create their objects at once). A directory that does not exist is an error:
+# without the upstream CRDs the stack's custom resources would be refused (or,
+# worse, checked against nothing).
 apply_extra_manifests() {
-  [[ -d "$MANIFESTS_DIR" ]] || return 0
-  local files=() f crds
-  for f in "$MANIFESTS_DIR"/*.yaml; do [[ -f "$f" ]] && files+=(-f "$f"); done
-  ((${#files[@]})) || return 0
-  crds="$(kc apply --server-side --field-manager=mlplat-cluster --force-conflicts "${files[@]}" -o name)" \
-    || die "could not apply the manifests in $MANIFESTS_DIR"
-  crds="$(grep '^customresourcedefinition' <<<"$crds" || true)"
-  if [[ -n "$crds" ]]; then
+  local dir dirs files=() f crds all=""
+  IFS=: read -r -a dirs <<<"$MANIFESTS_DIRS"
+  for dir in "${dirs[@]}"; do
+    [[ -n "$dir" ]] || continue
+    [[ -d "$dir" ]] || die "manifest directory $dir does not exist (MLPLAT_CLUSTER_MANIFESTS; the upstream CRDs are in ../shared/upstream/crds beside the checkout, or set MLPLAT_SHARED_DIR)"
+    files=()
+    for f in "$dir"/*.yaml; do [[ -f "$f" ]] && files+=(-f "$f"); done
+    ((${#files[@]})) || continue
+    crds="$(kc apply --server-side --field-manager=mlplat-cluster --force-conflicts "${files[@]}" -o name)" \
+      || die "could not apply the manifests in $dir"
+    crds="$(grep '^customresourcedefinition' <<<"$crds" || true)"
+    all+="${crds:+$crds$'\n'}"
+    log "applied ${dir#"$MLPLAT_ROOT"/}/*.yaml ($(grep -c . <<<"$crds" || true) CRDs)"
+  done
+  if [[ -n "$all" ]]; then
     # shellcheck disable=SC2086 # a list of names
-    kc wait --for=condition=Established --timeout="${WAIT_TIMEOUT}s" $crds >/dev/null \
-      || die "CRDs from $MANIFESTS_DIR did not become Established"
+    kc wait --for=condition=Established --timeout="${WAIT_TIMEOUT}s" $all >/dev/null \
+      || die "CRDs from $MANIFESTS_DIRS did not become Established"
   fi
-  log "applied ${MANIFESTS_DIR#"$MLPLAT_ROOT"/}/*.yaml ($(grep -c . <<<"$crds" || true) CRDs Established)"
 }
 
 # --------------------------------------------------------------------------

@@ -5,6 +5,13 @@
 _mlplat_env_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=lib.sh
 . "$_mlplat_env_dir/lib.sh"
+# Data shared beside the checkout (a CI clone has shared/ beside it the same way): the
+# upstream CRDs the local control plane serves (scripts/cluster.sh). Exported as an
+# absolute path, so a copy of the program (the e2e suite's) finds it too.
+if [ -z "${MLPLAT_SHARED_DIR:-}" ] && [ -d "$MLPLAT_ROOT/../shared" ]; then
+  MLPLAT_SHARED_DIR="$(cd "$MLPLAT_ROOT/../shared" && pwd)"
+  export MLPLAT_SHARED_DIR
+fi
 _mlplat_pulumi_dir="$(bash "$MLPLAT_ROOT/tools/pulumi/build.sh" --print-dir)"
 case ":$PATH:" in
   *":$_mlplat_pulumi_dir:"*) ;;
