@@ -14,10 +14,12 @@ export const ROOT = path.join(__dirname, "..", "..");
  */
 export const E2E_CLUSTER_DIR = process.env.MLPLAT_E2E_CLUSTER_DIR ?? path.join(ROOT, ".local", "e2e-cluster");
 export const USER_CLUSTER_DIR = path.join(ROOT, ".local", "cluster");
-const E2E_PORTS = {
-    MLPLAT_APISERVER_PORT: "26443", MLPLAT_ETCD_PORT: "22379", MLPLAT_ETCD_PEER_PORT: "22380",
-    MLPLAT_KCM_PORT: "20357", MLPLAT_SCHEDULER_PORT: "20359", MLPLAT_KWOK_PORT: "20347",
-};
+// MLPLAT_E2E_PORT_SHIFT moves every port, for two suites on one machine (two checkouts).
+const shift = Number(process.env.MLPLAT_E2E_PORT_SHIFT ?? 0);
+const E2E_PORTS = Object.fromEntries(Object.entries({
+    MLPLAT_APISERVER_PORT: 26443, MLPLAT_ETCD_PORT: 22379, MLPLAT_ETCD_PEER_PORT: 22380,
+    MLPLAT_KCM_PORT: 20357, MLPLAT_SCHEDULER_PORT: 20359, MLPLAT_KWOK_PORT: 20347,
+}).map(([k, port]) => [k, String(port + shift)]));
 Object.assign(process.env, E2E_PORTS, { MLPLAT_CLUSTER_DIR: E2E_CLUSTER_DIR, MLPLAT_LOCAL_CLUSTER_DIR: E2E_CLUSTER_DIR });
 
 /** The environment scripts/env.sh sets up (pulumi on PATH, PULUMI_HOME, no downloads). */
