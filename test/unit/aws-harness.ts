@@ -6,6 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { PlatformContext } from "../../components/core/context";
 import { Registry, RegistryArgs } from "../../components/registry";
 import type { Registered } from "./harness";
+import { recordResourceOptions } from "./record";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
@@ -93,17 +94,11 @@ export async function runAwsProgram<T>(program: () => T | Promise<T>): Promise<P
     }, "mlplat", "unit", false);
     pulumi.runtime.setAllConfig({});
     const options = new Map<string, { dependsOn: string[]; parent?: string }>();
-    const nameOf = (r: unknown) => (r as { __name?: string } | undefined)?.__name;
     let result: T | undefined;
     let error: Error | undefined;
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
-            pulumi.runtime.registerStackTransformation((a) => {
-                const deps = a.opts.dependsOn;
-                const list: unknown[] = Array.isArray(deps) ? deps : deps ? [deps] : [];
-                options.set(`${a.type}::${a.name}`, { dependsOn: list.map(nameOf).filter((n): n is string => !!n), parent: nameOf(a.opts.parent) });
-                return undefined;
-            });
+            recordResourceOptions(options);
             // The result stays out of the stack's outputs (it is usually a component).
             result = await program();
             return undefined;
