@@ -93,8 +93,10 @@ describe("preview summary", () => {
     recorded("dev-change.jsonl")("a preview after an image change and a replace-forcing change", () => {
         const p = parsePreview(read("dev-change.jsonl"), "dev");
         const md = renderSummary(p);
-        assert.match(md, /spec\.template\.spec\.containers\[0\]\.image/);
-        assert.match(md, /^- \*\*replace\*\* .* forced by `/m);
+        assert.match(md, /\*\*0 to create · 1 to update · 1 to replace · 0 to delete\*\*/);
+        assert.match(md, /^\| InferencePipeline inference \|  \| 1 \| 1 \|  \| \d+ \|$/m);
+        assert.match(md, /^- \*\*replace\*\* `PersistentVolumeClaim` `inference-models` \(InferencePipeline inference\): forced by `spec.storageClassName`$/m);
+        assert.match(md, /^- `Deployment` `inference-model` \(InferencePipeline inference\): .*`spec.template.spec.containers\[0\].image`/m);
         assert.deepStrictEqual(p.violations, []);
     });
 });
