@@ -1,6 +1,6 @@
 // cluster.kind=eks through the stack config (cluster.eks.*) and the same composition index.ts runs.
 import * as assert from "assert";
-import { byType, configProblems, one, runStack } from "./harness";
+import { byType, configProblems, one, runStack, StackRun, tempKubeconfig } from "./harness";
 
 const eks = {
     "cluster.kind": "eks", "cluster.eks.name": "ml-eks", "cluster.eks.region": "eu-west-1", "cluster.kubernetesVersion": "1.33",
@@ -34,6 +34,24 @@ describe("cluster.kind=eks through the stack config", function () {
         assert.strictEqual(one(run, "kubernetes:core/v1:Service", "classifier").inputs.spec.type, "LoadBalancer");
         assert.deepStrictEqual(run.outputs.cluster, { flavour: "eks", kubernetesVersion: "1.33" });
         assert.ok("repository" in run.outputs.modelServing.classifier);
+    });
+
+    it("the inference pipeline's and the models' objects are the same on EKS as on the local control plane (EKS adds only its gp3 StorageClass)", async () => {
+        const platforms = {
+            "storage.kind": "none", "ingress.controller": "present", "cluster.kubernetesVersion": "1.33",
+            "inferencePipeline.enabled": "true", "inferencePipeline.host": "inference.example.com",
+            "inferencePipeline.model.image": "hashicorp/http-echo:1.0.0", "inferencePipeline.model.port": "5678",
+            "modelServing.enabled": "true", "modelServing.models.classifier.image": "hashicorp/http-echo:1.0.0", "modelServing.models.classifier.serviceType": "LoadBalancer",
+        };
+        const local = await runStack({ ...platforms, "cluster.kubeconfig": tempKubeconfig() });
+        const onEks = await runStack({ ...platforms, ...eks, "storage.kind": "none" });
+        assert.ifError(local.error);
+        assert.ifError(onEks.error);
+        const objects = (r: StackRun) => r.resources.filter((x) => x.type.startsWith("kubernetes:") && x.type !== "kubernetes:storage.k8s.io/v1:StorageClass")
+            .map((x) => JSON.stringify([x.type, x.name, x.inputs])).sort();
+        assert.ok(objects(local).length > 20);
+        assert.deepStrictEqual(objects(onEks), objects(local));
+        assert.deepStrictEqual(onEks.outputs.inferencePipeline.gatewayUrl, local.outputs.inferencePipeline.gatewayUrl);
     });
 
     it("refuses contradictory EKS settings, each with its key and fix", () => {
