@@ -76,7 +76,8 @@ export function staleProviders(deployment: any, currentCA: string): { urn: strin
             const ca = typeof kubeconfig === "string" ? kubeconfigCA(kubeconfig) : undefined;
             return ca !== undefined && ca !== currentCA;
         })
-        .map((p) => ({ urn: p.urn, resources: resources.filter((r) => r.provider?.startsWith(`${p.urn}::`)).length }))
+        // A replaced provider keeps its URN: the reference is URN::ID.
+        .map((p) => ({ urn: p.urn, resources: resources.filter((r) => r.provider === `${p.urn}::${p.id}`).length }))
         .filter((p) => p.resources > 0);
 }
 

@@ -92,7 +92,8 @@ export function stackScript(workDir: string, action: string): { status: number |
         cwd: workDir, encoding: "utf8", maxBuffer: 256 * 1024 * 1024,
         env: { ...process.env, STACK: "dev", PULUMI_BACKEND_URL: `file://${path.join(workDir, ".state")}` },
     });
-    return { status: res.status, output: `${res.stdout}\n${res.stderr}` };
+    // stderr first: mlplat's own messages, ahead of the engine's long progress output.
+    return { status: res.status, output: `${res.stderr}\n${res.stdout}` };
 }
 
 /** `kubectl get` of objects carrying `selector` in every namespace, as `Kind namespace/name uid` lines. */

@@ -24,14 +24,17 @@ describe("stack state before an up", () => {
     it("finds the providers of a recreated cluster, with the objects bound to them", () => {
         const deployment = {
             resources: [
-                { urn: PROVIDER, type: "pulumi:providers:kubernetes", inputs: { kubeconfig: secret(kubeconfig("OLD-CA")) } },
+                { urn: PROVIDER, id: "id-1", type: "pulumi:providers:kubernetes", inputs: { kubeconfig: secret(kubeconfig("OLD-CA")) } },
                 { urn: "urn:a", type: "kubernetes:core/v1:Namespace", provider: `${PROVIDER}::id-1` },
                 { urn: "urn:b", type: "kubernetes:apps/v1:Deployment", provider: `${PROVIDER}::id-1` },
+                // Its replacement (same URN, another id, the running cluster's CA) and what it created.
+                { urn: PROVIDER, id: "id-2", type: "pulumi:providers:kubernetes", inputs: { kubeconfig: secret(kubeconfig("NEW-CA")) } },
+                { urn: "urn:d", type: "kubernetes:core/v1:Namespace", provider: `${PROVIDER}::id-2` },
                 { urn: "urn:c", type: "random:index/randomPassword:RandomPassword", provider: "urn:random::id" },
             ],
         };
         assert.deepStrictEqual(staleProviders(deployment, "NEW-CA"), [{ urn: PROVIDER, resources: 2 }]);
-        assert.deepStrictEqual(staleProviders(deployment, "OLD-CA"), [], "the same cluster is not stale");
+        assert.deepStrictEqual(staleProviders(deployment, "OLD-CA"), [{ urn: PROVIDER, resources: 1 }], "the replacement's objects are its own");
         assert.deepStrictEqual(staleProviders({ resources: [deployment.resources[0]] }, "NEW-CA"), [], "a provider nothing uses is left to the up");
     });
 
