@@ -236,48 +236,45 @@ root = if $problems.length() > 0 {
 `;
 }
 
-/** The API gateway: POST <path> → validate → user/quota → request row → requests queue → 202. */
-export function gatewayConfig(n: PipelineNames): Record<string, unknown> {
-    const t = n.tables;
-    const q = n.defaultQuota;
-    const accountQuery = `SELECT u.active, q.request_limit, q.token_limit, q.reset_frequency FROM ${t.users} u LEFT JOIN ${t.quotas} q ON q.user_id = u.user_id WHERE u.user_id = $1`;
-    const insertQuery = `INSERT INTO ${t.requests} (request_id, user_id, prompt, status, model, estimated_tokens) VALUES ($1, $2, $3, '${REQUEST_STATUS.queued}', $4, $5)`;
-    const markFailedQuery = `UPDATE ${t.requests} SET status = '${REQUEST_STATUS.failed}', error = $2, completed_at = now() WHERE request_id = $1::uuid`;
-    const keyFields = { user_id: "this.user_id", window: "this.quota_window" };
-
+/** The gateway's HTTP input; the reply status comes from STATUS_META, set by the pipeline. */
+function gatewayInput(n: PipelineNames): Record<string, unknown> {
     return {
-        ...common(n.gateway.port),
-        input: {
-            label: "inference_api",
-            http_server: {
-                // Empty address: the endpoint shares the service HTTP server (and its /ping, /ready, /metrics).
-                address: "",
-                path: n.gateway.path,
-                ws_path: "", // no websocket endpoint
-                allowed_verbs: ["POST"],
-                timeout: n.gateway.timeout,
-                sync_response: {
-                    status: `\${! meta(${bl(STATUS_META)}).or("${GATEWAY_STATUS.internal}") }`,
-                    headers: { "Content-Type": "application/json" },
-                },
+        label: "inference_api",
+        http_server: {
+            // Empty address: the endpoint shares the service HTTP server (and its /ping, /ready, /metrics).
+            address: "",
+            path: n.gateway.path,
+            ws_path: "", // no websocket endpoint
+            allowed_verbs: ["POST"],
+            timeout: n.gateway.timeout,
+            sync_response: {
+                status: `\${! meta(${bl(STATUS_META)}).or("${GATEWAY_STATUS.internal}") }`,
+                headers: { "Content-Type": "application/json" },
             },
         },
-        pipeline: {
-            processors: [
-                {
-                    try: [
-                        { label: "validate", mapping: validationMapping(n) },
-                        {
-                            label: "lookup_account",
-                            branch: {
-                                request_map: "root.user_id = this.user_id",
-                                processors: [{ sql_raw: { ...sqlDsn(), query: accountQuery, args_mapping: "root = [ this.user_id ]" } }],
-                                result_map: "root.account = this.index(0).catch(null)",
-                            },
-                        },
-                        {
-                            label: "apply_quota_settings",
-                            mapping: `let account = this.account
+    };
+}
+
+/** Looks the user and their quota row up in one query (null when the user is unknown). */
+function lookupAccountStep(n: PipelineNames): Record<string, unknown> {
+    const t = n.tables;
+    const accountQuery = `SELECT u.active, q.request_limit, q.token_limit, q.reset_frequency FROM ${t.users} u LEFT JOIN ${t.quotas} q ON q.user_id = u.user_id WHERE u.user_id = $1`;
+    return {
+        label: "lookup_account",
+        branch: {
+            request_map: "root.user_id = this.user_id",
+            processors: [{ sql_raw: { ...sqlDsn(), query: accountQuery, args_mapping: "root = [ this.user_id ]" } }],
+            result_map: "root.account = this.index(0).catch(null)",
+        },
+    };
+}
+
+/** Refuses unknown/inactive users and fills in limits and the quota window (defaults when no quota row). */
+function applyQuotaSettingsStep(n: PipelineNames): Record<string, unknown> {
+    const q = n.defaultQuota;
+    return {
+        label: "apply_quota_settings",
+        mapping: `let account = this.account
 root = if $account == null {
   throw(${bl(`${REJECT}:403:unknown user`)})
 } else if $account.active != true {
@@ -302,153 +299,192 @@ root.request_id = uuid_v4()
 root.estimated_tokens = (this.prompt.length() / 4).ceil()
 root.created_at = now()
 `,
-                        },
-                        {
-                            label: "check_quota",
-                            branch: {
-                                request_map: "root = this",
-                                processors: [{
-                                    redis_script: {
-                                        url: env(ENV.redisUrl),
-                                        script: QUOTA_CHECK_LUA,
-                                        keys_mapping: `root = [ ${keyExpr(n.redis.requestsKeyPattern, keyFields)}, ${keyExpr(n.redis.tokensKeyPattern, keyFields)} ]`,
-                                        args_mapping: "root = [ this.request_limit, this.token_limit, this.quota_ttl_seconds ]",
-                                    },
-                                }],
-                                result_map: "root.quota_check = this",
-                            },
-                        },
-                        {
-                            label: "enforce_quota",
-                            mapping: `root = if this.quota_check.index(0) != 1 {
+    };
+}
+
+/** Atomically checks and counts the request against the user's window in Redis. */
+function checkQuotaStep(n: PipelineNames): Record<string, unknown> {
+    const keyFields = { user_id: "this.user_id", window: "this.quota_window" };
+    return {
+        label: "check_quota",
+        branch: {
+            request_map: "root = this",
+            processors: [{
+                redis_script: {
+                    url: env(ENV.redisUrl),
+                    script: QUOTA_CHECK_LUA,
+                    keys_mapping: `root = [ ${keyExpr(n.redis.requestsKeyPattern, keyFields)}, ${keyExpr(n.redis.tokensKeyPattern, keyFields)} ]`,
+                    args_mapping: "root = [ this.request_limit, this.token_limit, this.quota_ttl_seconds ]",
+                },
+            }],
+            result_map: "root.quota_check = this",
+        },
+    };
+}
+
+/** Turns a failed quota check into a 429 rejection; drops the check's working fields otherwise. */
+function enforceQuotaStep(): Record<string, unknown> {
+    return {
+        label: "enforce_quota",
+        mapping: `root = if this.quota_check.index(0) != 1 {
   throw(${bl(`${REJECT}:429:quota exceeded (`)} + this.quota_check.index(1).string() + ")")
 } else {
   this.without("quota_check", "request_limit", "token_limit")
 }
 `,
-                        },
-                        {
-                            label: "insert_request",
-                            sql_raw: {
-                                ...sqlDsn(),
-                                query: insertQuery,
-                                args_mapping: "root = [ this.request_id, this.user_id, this.prompt, this.model, this.estimated_tokens ]",
-                                exec_only: true,
-                            },
-                        },
-                    ],
-                },
-                {
-                    label: "rejection",
-                    catch: [
-                        { log: { level: "WARN", message: "request not accepted: ${! error() }" } },
-                        {
-                            mapping: `let m = error().or("").re_find_object(${bl(`${REJECT}:(?P<code>[0-9]{3}):(?P<msg>.*)$`)}).catch({})
-meta ${STATUS_META} = $m.code.or("${GATEWAY_STATUS.internal}")
-root = { "error": $m.msg.or("internal error") }
-`,
-                        },
-                    ],
-                },
-                {
-                    label: "respond",
-                    switch: [
-                        {
-                            check: `meta(${bl(STATUS_META)}) == null`,
-                            processors: [
-                                {
-                                    mapping: `meta ${JOB_META} = content().string()
-meta ${STATUS_META} = "${GATEWAY_STATUS.accepted}"
-root = { "request_id": this.request_id, "status": "${REQUEST_STATUS.queued}" }
-`,
-                                },
-                                { sync_response: {} },
-                                // The HTTP answer is sent once the output below confirmed the publish.
-                                { mapping: `root = meta(${bl(JOB_META)}).parse_json()\nmeta ${JOB_META} = deleted()\n` },
-                            ],
-                        },
-                        { processors: [{ sync_response: {} }] },
-                    ],
-                },
-            ],
-        },
-        output: {
-            switch: {
-                cases: [
-                    {
-                        check: `meta(${bl(STATUS_META)}) == "${GATEWAY_STATUS.accepted}"`,
-                        output: {
-                            fallback: [
-                                { label: "requests_queue", ...amqpQueueOutput(n.queues.requests) },
-                                // The publish was refused (e.g. no such queue): mark the row failed so it is
-                                // not left `queued` forever, then fail the transaction → HTTP 502. (Not a
-                                // broker: brokers retry their children forever.)
-                                {
-                                    label: "enqueue_failed",
-                                    reject: "could not enqueue the request",
-                                    processors: [{
-                                        sql_raw: {
-                                            ...sqlDsn(),
-                                            query: markFailedQuery,
-                                            args_mapping: `root = [ this.request_id, "could not enqueue: " + meta("fallback_error").or("unknown error") ]`,
-                                            exec_only: true,
-                                        },
-                                    }],
-                                },
-                            ],
-                        },
-                    },
-                    { output: { drop: {} } },
-                ],
-            },
+    };
+}
+
+/** Records the accepted request as a `queued` row before it is published. */
+function insertRequestStep(n: PipelineNames): Record<string, unknown> {
+    const insertQuery = `INSERT INTO ${n.tables.requests} (request_id, user_id, prompt, status, model, estimated_tokens) VALUES ($1, $2, $3, '${REQUEST_STATUS.queued}', $4, $5)`;
+    return {
+        label: "insert_request",
+        sql_raw: {
+            ...sqlDsn(),
+            query: insertQuery,
+            args_mapping: "root = [ this.request_id, this.user_id, this.prompt, this.model, this.estimated_tokens ]",
+            exec_only: true,
         },
     };
 }
 
-/** The ML worker: requests queue → model service → results queue (failures become `failed` results). */
-export function workerConfig(n: PipelineNames): Record<string, unknown> {
+/** The gateway's accept path, in order; any throw lands in the rejection catch. */
+function gatewayAcceptSteps(n: PipelineNames): Record<string, unknown>[] {
+    return [
+        { label: "validate", mapping: validationMapping(n) },
+        lookupAccountStep(n),
+        applyQuotaSettingsStep(n),
+        checkQuotaStep(n),
+        enforceQuotaStep(),
+        insertRequestStep(n),
+    ];
+}
+
+/** Maps a `REJECT:<code>:<msg>` error to the HTTP status and an error body (500 for anything else). */
+function gatewayRejection(): Record<string, unknown> {
+    return {
+        label: "rejection",
+        catch: [
+            { log: { level: "WARN", message: "request not accepted: ${! error() }" } },
+            {
+                mapping: `let m = error().or("").re_find_object(${bl(`${REJECT}:(?P<code>[0-9]{3}):(?P<msg>.*)$`)}).catch({})
+meta ${STATUS_META} = $m.code.or("${GATEWAY_STATUS.internal}")
+root = { "error": $m.msg.or("internal error") }
+`,
+            },
+        ],
+    };
+}
+
+/** Answers the HTTP request: 202 + request id when accepted (the job itself is kept for the output), else the error. */
+function gatewayRespond(): Record<string, unknown> {
+    return {
+        label: "respond",
+        switch: [
+            {
+                check: `meta(${bl(STATUS_META)}) == null`,
+                processors: [
+                    {
+                        mapping: `meta ${JOB_META} = content().string()
+meta ${STATUS_META} = "${GATEWAY_STATUS.accepted}"
+root = { "request_id": this.request_id, "status": "${REQUEST_STATUS.queued}" }
+`,
+                    },
+                    { sync_response: {} },
+                    // The HTTP answer is sent once the output below confirmed the publish.
+                    { mapping: `root = meta(${bl(JOB_META)}).parse_json()\nmeta ${JOB_META} = deleted()\n` },
+                ],
+            },
+            { processors: [{ sync_response: {} }] },
+        ],
+    };
+}
+
+/** Publishes accepted jobs to the requests queue (marking the row failed if that is refused); drops the rest. */
+function gatewayOutput(n: PipelineNames): Record<string, unknown> {
+    const markFailedQuery = `UPDATE ${n.tables.requests} SET status = '${REQUEST_STATUS.failed}', error = $2, completed_at = now() WHERE request_id = $1::uuid`;
+    return {
+        switch: {
+            cases: [
+                {
+                    check: `meta(${bl(STATUS_META)}) == "${GATEWAY_STATUS.accepted}"`,
+                    output: {
+                        fallback: [
+                            { label: "requests_queue", ...amqpQueueOutput(n.queues.requests) },
+                            // The publish was refused (e.g. no such queue): mark the row failed so it is
+                            // not left `queued` forever, then fail the transaction → HTTP 502. (Not a
+                            // broker: brokers retry their children forever.)
+                            {
+                                label: "enqueue_failed",
+                                reject: "could not enqueue the request",
+                                processors: [{
+                                    sql_raw: {
+                                        ...sqlDsn(),
+                                        query: markFailedQuery,
+                                        args_mapping: `root = [ this.request_id, "could not enqueue: " + meta("fallback_error").or("unknown error") ]`,
+                                        exec_only: true,
+                                    },
+                                }],
+                            },
+                        ],
+                    },
+                },
+                { output: { drop: {} } },
+            ],
+        },
+    };
+}
+
+/** The API gateway: POST <path> → validate → user/quota → request row → requests queue → 202. */
+export function gatewayConfig(n: PipelineNames): Record<string, unknown> {
+    return {
+        ...common(n.gateway.port),
+        input: gatewayInput(n),
+        pipeline: {
+            processors: [
+                { try: gatewayAcceptSteps(n) },
+                gatewayRejection(),
+                gatewayRespond(),
+            ],
+        },
+        output: gatewayOutput(n),
+    };
+}
+
+/** Calls the model service; retries are left to the http processor (backing off on 429/503). */
+function callModelStep(n: PipelineNames): Record<string, unknown> {
     const ms = n.modelService;
     return {
-        ...common(n.worker.port),
-        input: { label: "requests_queue", ...amqpQueueInput(n.queues.requests, n.prefetch) },
-        pipeline: {
-            threads: n.prefetch,
-            processors: [
-                {
-                    try: [
-                        {
-                            label: "parse_job",
-                            mapping: `root = if this.request_id.type() != "string" || this.user_id.type() != "string" || this.prompt.type() != "string" {
-  throw("malformed job: request_id, user_id and prompt are required")
-} else { this }
-`,
-                        },
-                        {
-                            label: "call_model",
-                            branch: {
-                                request_map: `root.request_id = this.request_id
+        label: "call_model",
+        branch: {
+            request_map: `root.request_id = this.request_id
 root.prompt = this.prompt
 root.model = this.model.or(${bl(ms.defaultModel)})
 root.max_tokens = this.max_tokens.or(deleted())
 `,
-                                processors: [{
-                                    http: {
-                                        url: env(ENV.mlServiceUrl) + ms.inferencePath,
-                                        verb: "POST",
-                                        headers: { "Content-Type": "application/json" },
-                                        timeout: ms.timeout,
-                                        retries: ms.retries,
-                                        retry_period: "1s",
-                                        max_retry_backoff: "10s",
-                                        backoff_on: [429, 503],
-                                    },
-                                }],
-                                result_map: "root.model_response = this",
-                            },
-                        },
-                        {
-                            label: "build_result",
-                            mapping: `let r = this.model_response
+            processors: [{
+                http: {
+                    url: env(ENV.mlServiceUrl) + ms.inferencePath,
+                    verb: "POST",
+                    headers: { "Content-Type": "application/json" },
+                    timeout: ms.timeout,
+                    retries: ms.retries,
+                    retry_period: "1s",
+                    max_retry_backoff: "10s",
+                    backoff_on: [429, 503],
+                },
+            }],
+            result_map: "root.model_response = this",
+        },
+    };
+}
+
+/** Builds the `completed` result; token counts fall back to a length/4 estimate when the model gives none. */
+function buildResultStep(): Record<string, unknown> {
+    return {
+        label: "build_result",
+        mapping: `let r = this.model_response
 let text = $r.result | $r.text | $r.output
 let text = if $text.type() != "string" { throw("model response has no result text") } else { $text }
 let prompt_tokens = $r.usage.prompt_tokens.number().catch((this.prompt.length() / 4).ceil())
@@ -467,15 +503,17 @@ root = {
   "quota_ttl_seconds": this.quota_ttl_seconds.or(0),
 }
 `,
-                        },
-                    ],
-                },
-                {
-                    label: "failed_result",
-                    catch: [
-                        { log: { level: "ERROR", message: "inference failed: ${! error() }" } },
-                        {
-                            mapping: `let job = this.catch({})
+    };
+}
+
+/** Any worker error becomes a `failed` result, so the collector still closes the request row. */
+function failedResultStep(): Record<string, unknown> {
+    return {
+        label: "failed_result",
+        catch: [
+            { log: { level: "ERROR", message: "inference failed: ${! error() }" } },
+            {
+                mapping: `let job = this.catch({})
 root = {
   "request_id": $job.request_id.catch(null),
   "user_id": $job.user_id.catch(null),
@@ -490,76 +528,116 @@ root = {
   "quota_ttl_seconds": 0,
 }
 `,
+            },
+        ],
+    };
+}
+
+/** The ML worker: requests queue → model service → results queue (failures become `failed` results). */
+export function workerConfig(n: PipelineNames): Record<string, unknown> {
+    return {
+        ...common(n.worker.port),
+        input: { label: "requests_queue", ...amqpQueueInput(n.queues.requests, n.prefetch) },
+        pipeline: {
+            threads: n.prefetch,
+            processors: [
+                {
+                    try: [
+                        {
+                            label: "parse_job",
+                            mapping: `root = if this.request_id.type() != "string" || this.user_id.type() != "string" || this.prompt.type() != "string" {
+  throw("malformed job: request_id, user_id and prompt are required")
+} else { this }
+`,
                         },
+                        callModelStep(n),
+                        buildResultStep(),
                     ],
                 },
+                failedResultStep(),
             ],
         },
         output: { label: "results_queue", ...amqpQueueOutput(n.queues.results) },
     };
 }
 
-/** The results collector: results queue → request row, token_usage row, Redis token counter. */
-export function collectorConfig(n: PipelineNames): Record<string, unknown> {
+/** Drops (and logs) results that are not an object with a UUID request_id and a final status. */
+function dropMalformedStep(): Record<string, unknown> {
+    const uuidRe = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+    return {
+        label: "drop_malformed",
+        switch: [{
+            check: `this.catch(null).type() != "object" || this.request_id.type() != "string" || !this.request_id.re_match(${bl(uuidRe)}) || ![${bl(REQUEST_STATUS.completed)}, ${bl(REQUEST_STATUS.failed)}].contains(this.status)`,
+            processors: [
+                { log: { level: "ERROR", message: "dropping malformed result: ${! content().string().slice(0, 500) }" } },
+                { mapping: "root = deleted()" },
+            ],
+        }],
+    };
+}
+
+/** The collector's database writes: the request row, then (completed only) its token_usage row. */
+function collectorSqlSteps(n: PipelineNames): Record<string, unknown>[] {
     const t = n.tables;
     const updateQuery = `UPDATE ${t.requests} SET status = $2, result = $3, model = COALESCE($4, model), prompt_tokens = $5, completion_tokens = $6, total_tokens = $7, error = $8, completed_at = now() WHERE request_id = $1::uuid`;
     const usageQuery = `INSERT INTO ${t.tokenUsage} (request_id, user_id, prompt_tokens, completion_tokens, total_tokens, model) SELECT r.request_id, r.user_id, $2, $3, $4, r.model FROM ${t.requests} r WHERE r.request_id = $1::uuid ON CONFLICT (request_id) DO NOTHING`;
-    const keyFields = { user_id: "this.user_id", window: "this.quota_window", request_id: "this.request_id" };
-    const uuidRe = "^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$";
+    return [
+        {
+            label: "update_request",
+            sql_raw: {
+                ...sqlDsn(),
+                query: updateQuery,
+                args_mapping: "root = [ this.request_id, this.status, this.result, this.model, this.prompt_tokens.or(0), this.completion_tokens.or(0), this.total_tokens.or(0), this.error ]",
+                exec_only: true,
+            },
+        },
+        {
+            label: "record_token_usage",
+            branch: {
+                request_map: `root = if this.status == ${bl(REQUEST_STATUS.completed)} { this } else { deleted() }`,
+                processors: [{
+                    sql_raw: {
+                        ...sqlDsn(),
+                        query: usageQuery,
+                        args_mapping: "root = [ this.request_id, this.prompt_tokens.or(0), this.completion_tokens.or(0), this.total_tokens.or(0) ]",
+                        exec_only: true,
+                    },
+                }],
+            },
+        },
+    ];
+}
 
+/** Adds a completed result's tokens to the user's Redis counter once (the counted key makes redelivery idempotent). */
+function countTokensStep(n: PipelineNames): Record<string, unknown> {
+    const keyFields = { user_id: "this.user_id", window: "this.quota_window", request_id: "this.request_id" };
+    return {
+        label: "count_tokens",
+        branch: {
+            request_map: `root = if this.status == ${bl(REQUEST_STATUS.completed)} && this.total_tokens.or(0) > 0 && this.user_id.type() == "string" && this.quota_window.type() == "string" { this } else { deleted() }`,
+            processors: [{
+                redis_script: {
+                    url: env(ENV.redisUrl),
+                    script: TOKEN_COUNT_LUA,
+                    keys_mapping: `root = [ ${keyExpr(n.redis.tokensKeyPattern, keyFields)}, ${keyExpr(n.redis.countedKeyPattern, keyFields)} ]`,
+                    args_mapping: `root = [ this.total_tokens, this.quota_ttl_seconds.or(0), ${n.redis.countedTtlSeconds} ]`,
+                },
+            }],
+        },
+    };
+}
+
+/** The results collector: results queue → request row, token_usage row, Redis token counter. */
+export function collectorConfig(n: PipelineNames): Record<string, unknown> {
     return {
         ...common(n.collector.port),
         input: { label: "results_queue", ...amqpQueueInput(n.queues.results, n.prefetch) },
         pipeline: {
             threads: n.prefetch,
             processors: [
-                {
-                    label: "drop_malformed",
-                    switch: [{
-                        check: `this.catch(null).type() != "object" || this.request_id.type() != "string" || !this.request_id.re_match(${bl(uuidRe)}) || ![${bl(REQUEST_STATUS.completed)}, ${bl(REQUEST_STATUS.failed)}].contains(this.status)`,
-                        processors: [
-                            { log: { level: "ERROR", message: "dropping malformed result: ${! content().string().slice(0, 500) }" } },
-                            { mapping: "root = deleted()" },
-                        ],
-                    }],
-                },
-                {
-                    label: "update_request",
-                    sql_raw: {
-                        ...sqlDsn(),
-                        query: updateQuery,
-                        args_mapping: "root = [ this.request_id, this.status, this.result, this.model, this.prompt_tokens.or(0), this.completion_tokens.or(0), this.total_tokens.or(0), this.error ]",
-                        exec_only: true,
-                    },
-                },
-                {
-                    label: "record_token_usage",
-                    branch: {
-                        request_map: `root = if this.status == ${bl(REQUEST_STATUS.completed)} { this } else { deleted() }`,
-                        processors: [{
-                            sql_raw: {
-                                ...sqlDsn(),
-                                query: usageQuery,
-                                args_mapping: "root = [ this.request_id, this.prompt_tokens.or(0), this.completion_tokens.or(0), this.total_tokens.or(0) ]",
-                                exec_only: true,
-                            },
-                        }],
-                    },
-                },
-                {
-                    label: "count_tokens",
-                    branch: {
-                        request_map: `root = if this.status == ${bl(REQUEST_STATUS.completed)} && this.total_tokens.or(0) > 0 && this.user_id.type() == "string" && this.quota_window.type() == "string" { this } else { deleted() }`,
-                        processors: [{
-                            redis_script: {
-                                url: env(ENV.redisUrl),
-                                script: TOKEN_COUNT_LUA,
-                                keys_mapping: `root = [ ${keyExpr(n.redis.tokensKeyPattern, keyFields)}, ${keyExpr(n.redis.countedKeyPattern, keyFields)} ]`,
-                                args_mapping: `root = [ this.total_tokens, this.quota_ttl_seconds.or(0), ${n.redis.countedTtlSeconds} ]`,
-                            },
-                        }],
-                    },
-                },
+                dropMalformedStep(),
+                ...collectorSqlSteps(n),
+                countTokensStep(n),
                 {
                     label: "retry_later",
                     catch: [
