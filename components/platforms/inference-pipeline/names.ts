@@ -275,62 +275,63 @@ export class PipelineSettingsError extends Error {
     }
 }
 
-/** Validates the settings and derives every name. Throws `PipelineSettingsError` listing all problems. */
-export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
-    const d = DEFAULT_SETTINGS;
-    const problems: string[] = [];
-    const check = (ok: boolean, key: string, hint: string) => { if (!ok) problems.push(`${key}: ${hint}`); };
+/** Records a problem (`key: hint`) unless `ok`; validation collects every problem before throwing. */
+type Check = (ok: boolean, key: string, hint: string) => void;
 
-    const prefix = settings.namePrefix ?? d.namePrefix;
-    check(DNS_LABEL.test(prefix) && prefix.length <= 30, "namePrefix",
-        `"${prefix}" must be a DNS-1123 label of at most 30 characters`);
+/** Ports must be unprivileged: the containers run as non-root. */
+function checkPort(check: Check, key: string, v: number): void {
+    check(Number.isInteger(v) && v >= 1024 && v <= 65535, key,
+        `${v} must be an integer port in 1024-65535 (containers run as non-root)`);
+}
 
-    const queues = { ...d.queues, ...settings.queues };
+function resolveQueues(settings: PipelineSettings, check: Check) {
+    const queues = { ...DEFAULT_SETTINGS.queues, ...settings.queues };
     for (const [k, v] of Object.entries(queues)) {
         check(QUEUE_NAME.test(v), `queues.${k}`, `"${v}" must be 1-255 characters of [A-Za-z0-9_.:-]`);
         check(!v.startsWith("amq."), `queues.${k}`, `"${v}": the amq. prefix is reserved by RabbitMQ`);
     }
     check(queues.requests !== queues.results, "queues", "requests and results must be different queues");
+    return queues;
+}
 
-    const tables = { ...d.tables, ...settings.tables };
+function resolveTables(settings: PipelineSettings, check: Check) {
+    const tables = { ...DEFAULT_SETTINGS.tables, ...settings.tables };
     for (const [k, v] of Object.entries(tables)) {
         check(SQL_IDENT.test(v) && !SQL_RESERVED.has(v), `tables.${k}`,
             `"${v}" must be a lower-case SQL identifier ([a-z_][a-z0-9_]*, at most 63) and not a reserved word`);
     }
     check(new Set(Object.values(tables)).size === Object.values(tables).length, "tables", "table names must be distinct");
+    return tables;
+}
 
-    const gw = { ...d.gateway, ...settings.gateway };
-    const port = (key: string, v: number) => check(Number.isInteger(v) && v >= 1024 && v <= 65535, key,
-        `${v} must be an integer port in 1024-65535 (containers run as non-root)`);
-    port("gateway.port", gw.port);
+function resolveGateway(settings: PipelineSettings, check: Check) {
+    const gw = { ...DEFAULT_SETTINGS.gateway, ...settings.gateway };
+    checkPort(check, "gateway.port", gw.port);
+    // The path shares Benthos' HTTP server, so it must not shadow its built-in endpoints.
     check(HTTP_PATH.test(gw.path) && gw.path.length > 1 && !["/ping", "/ready", "/metrics", "/version"].includes(gw.path),
         "gateway.path", `"${gw.path}" must be an absolute URL path other than Benthos' /ping, /ready, /metrics, /version`);
     check(GO_DURATION.test(gw.timeout), "gateway.timeout", `"${gw.timeout}" must be a Go duration such as 10s`);
     check(Number.isInteger(gw.maxPromptBytes) && gw.maxPromptBytes > 0, "gateway.maxPromptBytes", "must be a positive integer");
     check(Number.isInteger(gw.maxTokens) && gw.maxTokens > 0, "gateway.maxTokens", "must be a positive integer");
+    return gw;
+}
 
-    const benthosPort = settings.benthosPort ?? d.benthosPort;
-    port("benthosPort", benthosPort);
-
-    const ms = { ...d.modelService, ...settings.modelService };
-    port("modelService.port", ms.port);
+function resolveModelService(settings: PipelineSettings, check: Check) {
+    const ms = { ...DEFAULT_SETTINGS.modelService, ...settings.modelService };
+    checkPort(check, "modelService.port", ms.port);
     for (const k of ["inferencePath", "healthPath", "readyPath"] as const) {
         check(HTTP_PATH.test(ms[k]), `modelService.${k}`, `"${ms[k]}" must be an absolute URL path`);
     }
     check(GO_DURATION.test(ms.timeout), "modelService.timeout", `"${ms.timeout}" must be a Go duration such as 60s`);
     check(Number.isInteger(ms.retries) && ms.retries >= 0 && ms.retries <= 10, "modelService.retries", "must be an integer 0-10");
     check(ms.defaultModel.length > 0 && ms.defaultModel.length <= 128, "modelService.defaultModel", "must be 1-128 characters");
+    return ms;
+}
 
-    const api = { ...d.apiService, ...settings.apiService };
-    port("apiService.port", api.port);
-
-    const redisPrefix = settings.redisKeyPrefix ?? d.redisKeyPrefix;
-    check(REDIS_PREFIX.test(redisPrefix), "redisKeyPrefix", `"${redisPrefix}" must be 1-64 characters of [A-Za-z0-9._-]`);
-
-    const defaultQuota = normalizeQuota({ ...d.defaultQuota, ...settings.defaultQuota }, "defaultQuota", check);
-
+/** Seed users get the default quota for every field they leave out. */
+function resolveSeedUsers(settings: PipelineSettings, defaultQuota: QuotaSettings, check: Check): ResolvedSeedUser[] {
     const userRe = new RegExp(USER_ID_PATTERN);
-    const seedUsers = (settings.seedUsers ?? d.seedUsers).map((u, i) => {
+    const seedUsers = (settings.seedUsers ?? DEFAULT_SETTINGS.seedUsers).map((u, i) => {
         check(userRe.test(u.userId), `seedUsers[${i}].userId`, `"${u.userId}" must match ${USER_ID_PATTERN}`);
         return {
             userId: u.userId,
@@ -340,37 +341,114 @@ export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
         };
     });
     check(new Set(seedUsers.map((u) => u.userId)).size === seedUsers.length, "seedUsers", "user ids must be unique");
+    return seedUsers;
+}
 
+/** Merges settings over the defaults and validates them; throws `PipelineSettingsError` listing all problems. */
+function resolveSettings(settings: PipelineSettings) {
+    const d = DEFAULT_SETTINGS;
+    const problems: string[] = [];
+    const check: Check = (ok, key, hint) => { if (!ok) problems.push(`${key}: ${hint}`); };
+
+    // The order of the checks below is the order of the reported problems.
+    const prefix = settings.namePrefix ?? d.namePrefix;
+    check(DNS_LABEL.test(prefix) && prefix.length <= 30, "namePrefix",
+        `"${prefix}" must be a DNS-1123 label of at most 30 characters`);
+    const queues = resolveQueues(settings, check);
+    const tables = resolveTables(settings, check);
+    const gw = resolveGateway(settings, check);
+    const benthosPort = settings.benthosPort ?? d.benthosPort;
+    checkPort(check, "benthosPort", benthosPort);
+    const ms = resolveModelService(settings, check);
+    const api = { ...d.apiService, ...settings.apiService };
+    checkPort(check, "apiService.port", api.port);
+    const redisPrefix = settings.redisKeyPrefix ?? d.redisKeyPrefix;
+    check(REDIS_PREFIX.test(redisPrefix), "redisKeyPrefix", `"${redisPrefix}" must be 1-64 characters of [A-Za-z0-9._-]`);
+    const defaultQuota = normalizeQuota({ ...d.defaultQuota, ...settings.defaultQuota }, "defaultQuota", check);
+    const seedUsers = resolveSeedUsers(settings, defaultQuota, check);
     const prefetch = settings.prefetch ?? d.prefetch;
     check(Number.isInteger(prefetch) && prefetch >= 1 && prefetch <= 1000, "prefetch", "must be an integer 1-1000");
 
     if (problems.length > 0) throw new PipelineSettingsError(problems);
+    return { prefix, queues, tables, gw, benthosPort, ms, api, redisPrefix, defaultQuota, seedUsers, prefetch };
+}
 
-    const workload = (component: string, env: readonly EnvVarName[], p: number): BenthosWorkloadNames => ({
+type ResolvedSettings = ReturnType<typeof resolveSettings>;
+
+/** One Benthos Deployment's names; every workload reads its config from the same path. */
+function benthosWorkload(prefix: string, component: string, env: readonly EnvVarName[], port: number): BenthosWorkloadNames {
+    return {
         name: `${prefix}-${component}`,
         configMap: `${prefix}-${component}-config`,
         configKey: "benthos.yaml",
         configPath: "/benthos/config/benthos.yaml",
-        port: p,
+        port,
         env,
-    });
+    };
+}
+
+/** Index names, cut to PostgreSQL's 63-character identifier limit. */
+function indexNames(tables: PipelineNames["tables"]): PipelineNames["indexes"] {
     const index = (table: string, suffix: string) => `${table}_${suffix}`.slice(0, 63);
+    return {
+        requestsUserCreated: index(tables.requests, "user_created_idx"),
+        requestsStatusCreated: index(tables.requests, "status_created_idx"),
+        tokenUsageUserCreated: index(tables.tokenUsage, "user_created_idx"),
+        tokenUsageCreated: index(tables.tokenUsage, "created_idx"),
+        usersEmail: index(tables.users, "email_idx"),
+    };
+}
+
+function modelServiceNames(prefix: string, ms: ResolvedSettings["ms"]): PipelineNames["modelService"] {
     const modelName = `${prefix}-ml-service`;
-    const worker = workload("ml-worker", COMPONENT_ENV.worker, benthosPort);
+    return {
+        name: modelName,
+        port: ms.port,
+        inferencePath: ms.inferencePath,
+        healthPath: ms.healthPath,
+        readyPath: ms.readyPath,
+        timeout: ms.timeout,
+        retries: ms.retries,
+        defaultModel: ms.defaultModel,
+        url: `http://${modelName}:${ms.port}`,
+        volumeClaim: `${prefix}-models`,
+    };
+}
+
+function networkPolicyNames(prefix: string): PipelineNames["networkPolicies"] {
+    return {
+        defaultDeny: `${prefix}-default-deny`,
+        dns: `${prefix}-allow-dns`,
+        postgresql: `${prefix}-postgresql-clients`,
+        redis: `${prefix}-redis-clients`,
+        rabbitmq: `${prefix}-rabbitmq-clients`,
+    };
+}
+
+/** Redis key patterns: usage counters per user and window, plus a per-request "already counted" marker. */
+function redisNames(redisPrefix: string): PipelineNames["redis"] {
+    return {
+        prefix: redisPrefix,
+        requestsKeyPattern: `${redisPrefix}:usage:{user_id}:{window}:requests`,
+        tokensKeyPattern: `${redisPrefix}:usage:{user_id}:{window}:tokens`,
+        countedKeyPattern: `${redisPrefix}:counted:{request_id}`,
+        countedTtlSeconds: 7 * 24 * 3600,
+    };
+}
+
+/** Validates the settings and derives every name. Throws `PipelineSettingsError` listing all problems. */
+export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
+    const { prefix, queues, tables, gw, benthosPort, ms, api, redisPrefix, defaultQuota, seedUsers, prefetch } =
+        resolveSettings(settings);
+    const worker = benthosWorkload(prefix, "ml-worker", COMPONENT_ENV.worker, benthosPort);
 
     return {
         prefix,
         queues,
         tables,
-        indexes: {
-            requestsUserCreated: index(tables.requests, "user_created_idx"),
-            requestsStatusCreated: index(tables.requests, "status_created_idx"),
-            tokenUsageUserCreated: index(tables.tokenUsage, "user_created_idx"),
-            tokenUsageCreated: index(tables.tokenUsage, "created_idx"),
-            usersEmail: index(tables.users, "email_idx"),
-        },
+        indexes: indexNames(tables),
         gateway: {
-            ...workload("api-gateway", COMPONENT_ENV.gateway, gw.port),
+            ...benthosWorkload(prefix, "api-gateway", COMPONENT_ENV.gateway, gw.port),
             path: gw.path,
             timeout: gw.timeout,
             maxPromptBytes: gw.maxPromptBytes,
@@ -378,32 +456,15 @@ export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
             servicePort: 80,
         },
         worker,
-        collector: workload("results-collector", COMPONENT_ENV.collector, benthosPort),
+        collector: benthosWorkload(prefix, "results-collector", COMPONENT_ENV.collector, benthosPort),
         benthosPaths: { live: "/ping", ready: "/ready", metrics: "/metrics" },
-        modelService: {
-            name: modelName,
-            port: ms.port,
-            inferencePath: ms.inferencePath,
-            healthPath: ms.healthPath,
-            readyPath: ms.readyPath,
-            timeout: ms.timeout,
-            retries: ms.retries,
-            defaultModel: ms.defaultModel,
-            url: `http://${modelName}:${ms.port}`,
-            volumeClaim: `${prefix}-models`,
-        },
+        modelService: modelServiceNames(prefix, ms),
         apiService: {
             name: `${prefix}-api-service`, port: api.port, servicePort: 80,
             configMap: `${prefix}-api-service-config`, configKey: "benthos.yaml", configPath: "/benthos/config/benthos.yaml",
         },
         ingress: { name: prefix, tlsSecret: `${prefix}-tls` },
-        networkPolicies: {
-            defaultDeny: `${prefix}-default-deny`,
-            dns: `${prefix}-allow-dns`,
-            postgresql: `${prefix}-postgresql-clients`,
-            redis: `${prefix}-redis-clients`,
-            rabbitmq: `${prefix}-rabbitmq-clients`,
-        },
+        networkPolicies: networkPolicyNames(prefix),
         dbInit: { jobName: `${prefix}-db-init`, configMap: `${prefix}-db-init-sql`, scriptKey: "init.sql" },
         scaling: {
             scaledObject: `${worker.name}-scaler`,
@@ -411,13 +472,7 @@ export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
             targetDeployment: worker.name,
             queue: queues.requests,
         },
-        redis: {
-            prefix: redisPrefix,
-            requestsKeyPattern: `${redisPrefix}:usage:{user_id}:{window}:requests`,
-            tokensKeyPattern: `${redisPrefix}:usage:{user_id}:{window}:tokens`,
-            countedKeyPattern: `${redisPrefix}:counted:{request_id}`,
-            countedTtlSeconds: 7 * 24 * 3600,
-        },
+        redis: redisNames(redisPrefix),
         defaultQuota,
         seedUsers,
         prefetch,
@@ -426,7 +481,7 @@ export function pipelineNames(settings: PipelineSettings = {}): PipelineNames {
     };
 }
 
-function normalizeQuota(q: QuotaSettings, key: string, check: (ok: boolean, key: string, hint: string) => void): QuotaSettings {
+function normalizeQuota(q: QuotaSettings, key: string, check: Check): QuotaSettings {
     check(Number.isInteger(q.requestLimit) && q.requestLimit >= 0 && q.requestLimit <= 2_147_483_647,
         `${key}.requestLimit`, "must be a non-negative 32-bit integer");
     check(Number.isSafeInteger(q.tokenLimit) && q.tokenLimit >= 0, `${key}.tokenLimit`, "must be a non-negative integer");
