@@ -7,7 +7,8 @@
 # clears a lock whose pulumi process is gone, drops the objects of a local control
 # plane that was recreated, and takes back the objects an interrupted run created.
 # `up` refreshes first (REFRESH=1, the default for stacks on the local control plane)
-# so that objects deleted behind Pulumi's back are recreated.
+# so that objects deleted behind Pulumi's back are recreated. Previews and ups run the
+# policy pack; a preview ends with its Markdown summary.
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 cd "$MLPLAT_ROOT"
@@ -66,12 +67,20 @@ run_pulumi() {
   return $rc
 }
 
+# The policy pack (policy/, docs/reviewing-changes.md) checks every preview and up.
+policy_args=()
+if [[ "$action" == up || "$action" == preview ]]; then
+  policy_out="$(scripts/policy.sh args "$stack")"
+  mapfile -t policy_args < <(printf '%s' "$policy_out")
+fi
+
 start=$SECONDS
 refresh=()
 [[ "${REFRESH:-${refresh_default:-0}}" == 1 ]] && refresh=(--refresh)
 case "$action" in
-  up) run_pulumi up --yes "${refresh[@]}" --stack "$stack" ;;
-  preview) run_pulumi preview --diff --stack "$stack" ;;
+  up) run_pulumi up --yes "${refresh[@]}" --stack "$stack" "${policy_args[@]}" ;;
+  # The summary a reviewer reads (a second, JSON preview); `;` so a failed preview still stops here.
+  preview) run_pulumi preview --diff --stack "$stack" "${policy_args[@]}"; scripts/policy.sh summary "$stack" ;;
   destroy) run_pulumi destroy --yes --stack "$stack" ;;
   outputs) ;;
   *) die "unknown action $action (up, preview, destroy, outputs)" ;;

@@ -20,7 +20,10 @@ const E2E_PORTS = Object.fromEntries(Object.entries({
     MLPLAT_APISERVER_PORT: 26443, MLPLAT_ETCD_PORT: 22379, MLPLAT_ETCD_PEER_PORT: 22380,
     MLPLAT_KCM_PORT: 20357, MLPLAT_SCHEDULER_PORT: 20359, MLPLAT_KWOK_PORT: 20347,
 }).map(([k, port]) => [k, String(port + shift)]));
-Object.assign(process.env, E2E_PORTS, { MLPLAT_CLUSTER_DIR: E2E_CLUSTER_DIR, MLPLAT_LOCAL_CLUSTER_DIR: E2E_CLUSTER_DIR });
+// The copies of the program (projectCopy) use the checkout's policy pack.
+Object.assign(process.env, E2E_PORTS, {
+    MLPLAT_CLUSTER_DIR: E2E_CLUSTER_DIR, MLPLAT_LOCAL_CLUSTER_DIR: E2E_CLUSTER_DIR, MLPLAT_POLICY_DIR: path.join(ROOT, "policy"),
+});
 
 /** The environment scripts/env.sh sets up (pulumi on PATH, PULUMI_HOME, no downloads). */
 export function toolEnv(): Record<string, string> {
