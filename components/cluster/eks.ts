@@ -171,6 +171,18 @@ export function eksKubeconfig(clusterName: string, endpoint: string, caData: str
 /** The region of an ARN (`arn:aws:eks:<region>:…`). */
 const arnRegion = (arn: string | undefined) => arn?.split(":")[3] ?? "";
 
+/** What every step of creating an EKS cluster needs: names, region, tags and the child options. */
+interface EksCreateContext {
+    name: string;
+    args: EksClusterArgs;
+    region: string | undefined;
+    partition: string;
+    /** The ARN of an AWS-managed IAM policy in the partition. */
+    managed: (policy: string) => string;
+    tags: Record<string, string>;
+    child: pulumi.CustomResourceOptions;
+}
+
 /**
  * An EKS cluster, created or existing, as a kubeconfig for the Kubernetes provider. The
  * Cluster component makes the provider, makes it wait for `ready`, and calls
@@ -215,25 +227,54 @@ export class EksCluster extends pulumi.ComponentResource {
         }
 
         const partition = args.partition ?? "aws";
-        const managed = (policy: string) => `arn:${partition}:iam::aws:policy/${policy}`;
-        const tags = { ...args.tags, "mlplat.dev/cluster": args.name };
-        const child = { parent: this };
+        const c: EksCreateContext = {
+            name, args, region, partition,
+            managed: (policy: string) => `arn:${partition}:iam::aws:policy/${policy}`,
+            tags: { ...args.tags, "mlplat.dev/cluster": args.name },
+            child: { parent: this },
+        };
+        // In resource-creation order: network, control plane, admins, service-account roles, nodes, add-ons.
+        const subnets = this.subnets(c);
+        if (subnets.vpc) this.vpc = subnets.vpc;
+        const cluster = this.controlPlane(c, subnets.cluster);
+        this.cluster = cluster;
+        this.clusterName = cluster.name;
+        this.endpoint = cluster.endpoint;
+        this.oidcIssuer = cluster.identities.apply((ids) => ids?.[0]?.oidcs?.[0]?.issuer ?? "");
+        this.ready.push(...this.adminAccess(c, cluster));
 
-        // ------------------------------------------------------------------ network
-        const net = args.network ?? {};
-        let clusterSubnets: pulumi.Input<string>[];
-        let nodeSubnets: pulumi.Input<string>[];
+        this.oidcProvider = new iam.OpenIdConnectProvider(`${name}-oidc`, {
+            url: this.oidcIssuer,
+            clientIdLists: ["sts.amazonaws.com"],
+            tags: c.tags,
+        }, c.child);
+        const oidcArn = this.oidcProvider.arn;
+        const ebs = this.ebsCsiRole(c, oidcArn, this.oidcIssuer);
+
+        const ng = args.nodeGroup ?? {};
+        this.nodeCount = ng.desiredSize ?? 2;
+        this.nodeGroup = this.nodes(c, cluster, subnets.nodes, this.nodeCount);
+        this.createAddons(c, cluster, this.nodeGroup, ebs);
+        this.ready.push(this.nodeGroup);
+
+        this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority, cluster.arn]).apply(
+            ([n, endpoint, ca, arn]) => eksKubeconfig(n, endpoint, ca?.data ?? "", args.region || arnRegion(arn))));
+        this.registerOutputs({ clusterName: this.clusterName, endpoint: this.endpoint, oidcProviderArn: oidcArn });
+    }
+
+    /** The given subnets, or a new VPC's: nodes in its private subnets unless `publicNodes`. */
+    private subnets(c: EksCreateContext): { cluster: pulumi.Input<string>[]; nodes: pulumi.Input<string>[]; vpc?: ec2.Vpc } {
+        const net = c.args.network ?? {};
         if (net.subnetIds && net.subnetIds.length > 0) {
-            clusterSubnets = net.subnetIds;
-            nodeSubnets = net.subnetIds;
-        } else {
-            const subnets = this.network(name, args.name, net, region, tags);
-            clusterSubnets = [...subnets.public, ...subnets.private];
-            nodeSubnets = net.publicNodes ? subnets.public : subnets.private;
-            this.vpc = subnets.vpc;
+            return { cluster: net.subnetIds, nodes: net.subnetIds };
         }
+        const subnets = this.network(c.name, c.args.name, net, c.region, c.tags);
+        return { cluster: [...subnets.public, ...subnets.private], nodes: net.publicNodes ? subnets.public : subnets.private, vpc: subnets.vpc };
+    }
 
-        // ------------------------------------------------------------------ control plane
+    /** The control plane and its IAM role. */
+    private controlPlane(c: EksCreateContext, subnetIds: pulumi.Input<string>[]): eks.Cluster {
+        const { name, args, region, tags, child } = c;
         const clusterRole = new iam.Role(`${name}-cluster-role`, {
             name: awsName(args.name, "cluster", AWS_NAME_LIMITS.iamRole),
             description: `EKS control plane of ${args.name}`,
@@ -241,15 +282,15 @@ export class EksCluster extends pulumi.ComponentResource {
             tags,
         }, child);
         const clusterPolicy = new iam.RolePolicyAttachment(`${name}-cluster-policy`, {
-            role: clusterRole.name, policyArn: managed("AmazonEKSClusterPolicy"),
+            role: clusterRole.name, policyArn: c.managed("AmazonEKSClusterPolicy"),
         }, child);
-        const cluster = new eks.Cluster(`${name}-cluster`, {
+        return new eks.Cluster(`${name}-cluster`, {
             name: args.name,
             region,
             version: args.version || undefined,
             roleArn: clusterRole.arn,
             vpcConfig: {
-                subnetIds: clusterSubnets,
+                subnetIds,
                 endpointPrivateAccess: true,
                 endpointPublicAccess: args.endpointPublicAccess ?? true,
                 publicAccessCidrs: args.publicAccessCidrs && args.publicAccessCidrs.length > 0 ? args.publicAccessCidrs : undefined,
@@ -260,40 +301,43 @@ export class EksCluster extends pulumi.ComponentResource {
             enabledClusterLogTypes: args.logTypes ?? ["api", "audit", "authenticator"],
             tags,
         }, { ...child, dependsOn: [clusterPolicy] });
-        this.cluster = cluster;
-        this.clusterName = cluster.name;
-        this.endpoint = cluster.endpoint;
-        this.oidcIssuer = cluster.identities.apply((ids) => ids?.[0]?.oidcs?.[0]?.issuer ?? "");
+    }
 
+    /** Cluster-admin access entries for `adminPrincipalArns`; returns the policy associations to wait for. */
+    private adminAccess(c: EksCreateContext, cluster: eks.Cluster): eks.AccessPolicyAssociation[] {
+        const { name, args, region, tags, child } = c;
+        const associations: eks.AccessPolicyAssociation[] = [];
         for (const [i, principalArn] of (args.adminPrincipalArns ?? []).entries()) {
             const entry = new eks.AccessEntry(`${name}-admin-${i}`, {
                 clusterName: cluster.name, region, principalArn, type: "STANDARD", tags,
             }, child);
-            this.ready.push(new eks.AccessPolicyAssociation(`${name}-admin-${i}-policy`, {
+            associations.push(new eks.AccessPolicyAssociation(`${name}-admin-${i}-policy`, {
                 clusterName: cluster.name, region, principalArn,
-                policyArn: `arn:${partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
+                policyArn: `arn:${c.partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy`,
                 accessScope: { type: "cluster" },
             }, { ...child, dependsOn: [entry] }));
         }
+        return associations;
+    }
 
-        // ------------------------------------------------------------------ service-account roles
-        this.oidcProvider = new iam.OpenIdConnectProvider(`${name}-oidc`, {
-            url: this.oidcIssuer,
-            clientIdLists: ["sts.amazonaws.com"],
-            tags,
-        }, child);
-        const oidcArn = this.oidcProvider.arn;
-        const ebsRole = new iam.Role(`${name}-ebs-csi-role`, {
+    /** The EBS CSI controller's service-account role (IRSA) and its policy attachment. */
+    private ebsCsiRole(c: EksCreateContext, oidcArn: pulumi.Output<string>, oidcIssuer: pulumi.Output<string>) {
+        const { name, args, tags, child } = c;
+        const role = new iam.Role(`${name}-ebs-csi-role`, {
             name: awsName(args.name, "ebs-csi", AWS_NAME_LIMITS.iamRole),
             description: `EBS CSI controller of ${args.name}`,
-            assumeRolePolicy: pulumi.all([oidcArn, this.oidcIssuer]).apply(([arn, issuer]) => serviceAccountTrust(arn, issuer, EBS_CSI_SERVICE_ACCOUNT)),
+            assumeRolePolicy: pulumi.all([oidcArn, oidcIssuer]).apply(([arn, issuer]) => serviceAccountTrust(arn, issuer, EBS_CSI_SERVICE_ACCOUNT)),
             tags,
         }, child);
-        const ebsPolicy = new iam.RolePolicyAttachment(`${name}-ebs-csi-policy`, {
-            role: ebsRole.name, policyArn: managed("service-role/AmazonEBSCSIDriverPolicy"),
+        const policy = new iam.RolePolicyAttachment(`${name}-ebs-csi-policy`, {
+            role: role.name, policyArn: c.managed("service-role/AmazonEBSCSIDriverPolicy"),
         }, child);
+        return { role, policy };
+    }
 
-        // ------------------------------------------------------------------ nodes
+    /** The managed node group and its IAM role. */
+    private nodes(c: EksCreateContext, cluster: eks.Cluster, subnetIds: pulumi.Input<string>[], desiredSize: number): eks.NodeGroup {
+        const { name, args, region, tags, child } = c;
         const nodeRole = new iam.Role(`${name}-node-role`, {
             name: awsName(args.name, "node", AWS_NAME_LIMITS.iamRole),
             description: `EKS nodes of ${args.name}`,
@@ -302,16 +346,15 @@ export class EksCluster extends pulumi.ComponentResource {
         }, child);
         // Worker (join), CNI (pod networking), ECR read-only: nodes pull from ECR with this role, no pull secret.
         const nodePolicies = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"].map((p) =>
-            new iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: managed(p) }, child));
+            new iam.RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: c.managed(p) }, child));
         const ng = args.nodeGroup ?? {};
-        this.nodeCount = ng.desiredSize ?? 2;
-        this.nodeGroup = new eks.NodeGroup(`${name}-nodes`, {
+        return new eks.NodeGroup(`${name}-nodes`, {
             clusterName: cluster.name,
             region,
             nodeGroupName: awsName(args.name, "nodes", AWS_NAME_LIMITS.nodeGroup),
             nodeRoleArn: nodeRole.arn,
-            subnetIds: nodeSubnets,
-            scalingConfig: { desiredSize: this.nodeCount, minSize: ng.minSize ?? 1, maxSize: ng.maxSize ?? 3 },
+            subnetIds,
+            scalingConfig: { desiredSize, minSize: ng.minSize ?? 1, maxSize: ng.maxSize ?? 3 },
             instanceTypes: ng.instanceTypes ?? ["m5.large"],
             capacityType: ng.capacityType ?? "ON_DEMAND",
             amiType: ng.amiType ?? "AL2023_x86_64_STANDARD",
@@ -320,11 +363,16 @@ export class EksCluster extends pulumi.ComponentResource {
             updateConfig: { maxUnavailable: 1 },
             tags,
         }, { ...child, dependsOn: nodePolicies });
+    }
 
-        // ------------------------------------------------------------------ add-ons
-        // After the node group: coredns and the EBS CSI controller are Deployments that only
-        // become healthy on nodes, and the managed vpc-cni/kube-proxy take over the copies EKS
-        // bootstraps for the nodes (bootstrapSelfManagedAddons) on create.
+    /**
+     * The managed add-ons, into `addons` and `ready`. After the node group: coredns and the EBS CSI
+     * controller are Deployments that only become healthy on nodes, and the managed vpc-cni/kube-proxy
+     * take over the copies EKS bootstraps for the nodes (bootstrapSelfManagedAddons) on create.
+     */
+    private createAddons(c: EksCreateContext, cluster: eks.Cluster, nodeGroup: eks.NodeGroup,
+        ebs: { role: iam.Role; policy: iam.RolePolicyAttachment }): void {
+        const { name, args, region, tags, child } = c;
         for (const addon of EKS_ADDONS) {
             this.addons[addon] = new eks.Addon(`${name}-${addon}`, {
                 clusterName: cluster.name,
@@ -333,16 +381,11 @@ export class EksCluster extends pulumi.ComponentResource {
                 addonVersion: args.addonVersions?.[addon],
                 resolveConflictsOnCreate: "OVERWRITE",
                 resolveConflictsOnUpdate: "PRESERVE",
-                serviceAccountRoleArn: addon === "aws-ebs-csi-driver" ? ebsRole.arn : undefined,
+                serviceAccountRoleArn: addon === "aws-ebs-csi-driver" ? ebs.role.arn : undefined,
                 tags,
-            }, { ...child, dependsOn: addon === "aws-ebs-csi-driver" ? [this.nodeGroup, ebsPolicy] : [this.nodeGroup] });
+            }, { ...child, dependsOn: addon === "aws-ebs-csi-driver" ? [nodeGroup, ebs.policy] : [nodeGroup] });
             this.ready.push(this.addons[addon]!);
         }
-        this.ready.push(this.nodeGroup);
-
-        this.kubeconfig = pulumi.secret(pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority, cluster.arn]).apply(
-            ([n, endpoint, ca, arn]) => eksKubeconfig(n, endpoint, ca?.data ?? "", args.region || arnRegion(arn))));
-        this.registerOutputs({ clusterName: this.clusterName, endpoint: this.endpoint, oidcProviderArn: oidcArn });
     }
 
     /**
