@@ -15,7 +15,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, isPinnedImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { container, podSpec, Resources } from "../../core/workload";
+import { BuiltContainer, container, podSpec, Resources } from "../../core/workload";
 import { EcrRepository, ecrRepositoryNameProblem } from "../../registry/ecr";
 
 export const PART_OF = "mlplat-model-serving";
@@ -210,54 +210,61 @@ export class ModelServer extends pulumi.ComponentResource {
     }
 
     private model(name: string, m: ModelArgs, ns: PlatformNamespace, ctx: PlatformContext, nodeAddress: string | undefined, repo?: EcrRepository): void {
-        const id = `${name}-${m.name}`;
         const port = m.port ?? DEFAULT_PORT;
-        const replicas = m.replicas ?? 1;
         const type = m.serviceType ?? "NodePort";
-        const selector = selectorLabels({ name: m.name, component: "model-server" });
-        const labels = standardLabels({ name: m.name, component: "model-server", partOf: PART_OF }, ctx.extraLabels);
-        // The version label goes on the Deployment and its pods only: a swap updates nothing else.
-        const versioned = standardLabels({ name: m.name, component: "model-server", partOf: PART_OF, version: imageTag(m.image) }, ctx.extraLabels);
-
-        const sa = new k8s.core.v1.ServiceAccount(`${id}-sa`, {
-            metadata: { name: m.name, namespace: ns.name, labels },
+        const p: ModelParts = {
+            id: `${name}-${m.name}`,
+            m,
+            ns,
+            port,
+            replicas: m.replicas ?? 1,
+            type,
+            selector: selectorLabels({ name: m.name, component: "model-server" }),
+            labels: standardLabels({ name: m.name, component: "model-server", partOf: PART_OF }, ctx.extraLabels),
+        };
+        // Created in this order: ServiceAccount, Deployment, Service, PodDisruptionBudget, NetworkPolicy.
+        const sa = new k8s.core.v1.ServiceAccount(`${p.id}-sa`, {
+            metadata: { name: m.name, namespace: ns.name, labels: p.labels },
             automountServiceAccountToken: false,
         }, { parent: this });
+        const deployment = this.modelDeployment(p, ctx, sa);
+        const service = new k8s.core.v1.Service(`${p.id}-service`, {
+            metadata: { name: m.name, namespace: ns.name, labels: p.labels },
+            spec: {
+                type,
+                selector: p.selector,
+                ports: [{ name: "http", protocol: "TCP", port, targetPort: "http", nodePort: type === "ClusterIP" ? undefined : m.nodePort }],
+            },
+        }, { parent: this });
+        this.modelPolicies(p);
 
-        const probePath = m.probePath ?? DEFAULT_PROBE_PATH;
-        const action: Probe = probePath ? { httpGet: { path: probePath, port: "http" } } : { tcpSocket: { port: "http" } };
-        // Readiness gates the rollout: a new pod takes traffic (and an old one is removed) only once it answers.
-        const readiness: Probe = { ...action, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 };
-        const liveness: Probe = { ...action, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
-        // Liveness starts once the model is loaded: the startup probe gives it `startupSeconds`.
+        this.deployments[m.name] = deployment;
+        this.services[m.name] = service;
+        const clusterUrl = `http://${m.name}.${ns.plainName}.svc.cluster.local:${port}`;
+        const nodePort = service.spec.ports.apply((ports) => ports?.[0]?.nodePort as number | undefined);
+        this.endpoints[m.name] = {
+            namespace: ns.plainName,
+            serviceType: type,
+            url: modelUrl(type, service, port, clusterUrl, nodePort, nodeAddress),
+            clusterUrl,
+            image: ctx.registry.relocate(m.image),
+            // Only the fields that apply, so the stack output has no empty keys.
+            ...(type === "ClusterIP" ? {} : { nodePort }),
+            ...(repo ? { repository: repo.url } : {}),
+        };
+    }
+
+    /** The model's Deployment: rolled with maxUnavailable 0, spread over nodes when replicas > 1. */
+    private modelDeployment(p: ModelParts, ctx: PlatformContext, sa: k8s.core.v1.ServiceAccount): k8s.apps.v1.Deployment {
+        const { m, ns, replicas, selector } = p;
+        // The version label goes on the Deployment and its pods only: a swap updates nothing else.
+        const versioned = standardLabels({ name: m.name, component: "model-server", partOf: PART_OF, version: imageTag(m.image) }, ctx.extraLabels);
         const startupSeconds = m.startupSeconds ?? 300;
-        const startup: Probe = { ...action, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: Math.max(1, Math.ceil(startupSeconds / 5)) };
-
-        const built = container({
-            name: "server",
-            image: m.image,
-            ports: [{ name: "http", containerPort: port }],
-            env: m.env,
-            resources: m.resources ?? DEFAULT_MODEL_RESOURCES,
-            readiness,
-            liveness,
-            startup,
-            runAsUser: m.runAsUser ?? DEFAULT_RUN_AS_USER,
-            readOnlyRootFilesystem: m.readOnlyRootFilesystem ?? true,
-            writablePaths: ["/tmp"],
-        });
-        const gpus = m.gpus ?? 0;
-        if (gpus > 0) {
-            const r = built.container.resources as { requests: Record<string, string>; limits: Record<string, string> };
-            built.container.resources = { requests: { ...r.requests, "nvidia.com/gpu": String(gpus) }, limits: { ...r.limits, "nvidia.com/gpu": String(gpus) } };
-        }
         const drain = m.drainSeconds ?? 5;
-        // The endpoints controller and every kube-proxy take a moment to stop routing to a
-        // terminating pod: it keeps serving for `drain` seconds before it gets SIGTERM.
-        if (drain > 0) built.container.lifecycle = { preStop: { sleep: { seconds: drain } } };
-
+        const gpus = m.gpus ?? 0;
+        const built = serverContainer(m, p.port, startupSeconds, drain, gpus);
         const spec = podSpec({ containers: [built], serviceAccountName: sa.metadata.name });
-        const deployment = new k8s.apps.v1.Deployment(`${id}-deployment`, {
+        return new k8s.apps.v1.Deployment(`${p.id}-deployment`, {
             metadata: { name: m.name, namespace: ns.name, labels: versioned },
             spec: {
                 replicas,
@@ -282,18 +289,13 @@ export class ModelServer extends pulumi.ComponentResource {
                 },
             },
         }, { parent: this, dependsOn: ns.pullSecret ? [ns.pullSecret] : [] });
+    }
 
-        const service = new k8s.core.v1.Service(`${id}-service`, {
-            metadata: { name: m.name, namespace: ns.name, labels },
-            spec: {
-                type,
-                selector,
-                ports: [{ name: "http", protocol: "TCP", port, targetPort: "http", nodePort: type === "ClusterIP" ? undefined : m.nodePort }],
-            },
-        }, { parent: this });
-
-        if (replicas > 1) {
-            new k8s.policy.v1.PodDisruptionBudget(`${id}-pdb`, {
+    /** A PodDisruptionBudget when replicas > 1, and the model's NetworkPolicy. */
+    private modelPolicies(p: ModelParts): void {
+        const { m, ns, port, type, selector, labels } = p;
+        if (p.replicas > 1) {
+            new k8s.policy.v1.PodDisruptionBudget(`${p.id}-pdb`, {
                 metadata: { name: m.name, namespace: ns.name, labels },
                 spec: { maxUnavailable: 1, selector: { matchLabels: selector } },
             }, { parent: this });
@@ -303,7 +305,7 @@ export class ModelServer extends pulumi.ComponentResource {
         const from = m.allowedCidrs && m.allowedCidrs.length > 0
             ? m.allowedCidrs.map((cidr) => ({ ipBlock: { cidr } }))
             : type === "ClusterIP" ? [{ namespaceSelector: {} }] : [{ ipBlock: { cidr: "0.0.0.0/0" } }, { namespaceSelector: {} }];
-        new k8s.networking.v1.NetworkPolicy(`${id}-netpol`, {
+        new k8s.networking.v1.NetworkPolicy(`${p.id}-netpol`, {
             metadata: { name: m.name, namespace: ns.name, labels },
             spec: {
                 podSelector: { matchLabels: selector },
@@ -315,29 +317,67 @@ export class ModelServer extends pulumi.ComponentResource {
                 }],
             },
         }, { parent: this });
-
-        this.deployments[m.name] = deployment;
-        this.services[m.name] = service;
-        const clusterUrl = `http://${m.name}.${ns.plainName}.svc.cluster.local:${port}`;
-        const nodePort = service.spec.ports.apply((ports) => ports?.[0]?.nodePort as number | undefined);
-        let url: pulumi.Output<string | undefined>;
-        if (type === "ClusterIP") url = pulumi.output(clusterUrl);
-        else if (type === "LoadBalancer") {
-            url = service.status.apply((s) => {
-                const ingress = s?.loadBalancer?.ingress?.[0];
-                const host = ingress?.hostname || ingress?.ip;
-                return host ? `http://${host}:${port}` : undefined;
-            });
-        } else url = nodePort.apply((p) => (nodeAddress && p ? `http://${nodeAddress}:${p}` : undefined));
-        this.endpoints[m.name] = {
-            namespace: ns.plainName,
-            serviceType: type,
-            url,
-            clusterUrl,
-            image: ctx.registry.relocate(m.image),
-            // Only the fields that apply, so the stack output has no empty keys.
-            ...(type === "ClusterIP" ? {} : { nodePort }),
-            ...(repo ? { repository: repo.url } : {}),
-        };
     }
+}
+
+/** What the per-model resources share. */
+interface ModelParts {
+    /** Prefix of the model's Pulumi resource names. */
+    id: string;
+    m: ModelArgs;
+    ns: PlatformNamespace;
+    port: number;
+    replicas: number;
+    type: string;
+    selector: Record<string, string>;
+    labels: Record<string, string>;
+}
+
+/** Readiness, liveness and startup probes on the model's API (its probe path, or the TCP port). */
+function modelProbes(m: ModelArgs, startupSeconds: number): { readiness: Probe; liveness: Probe; startup: Probe } {
+    const probePath = m.probePath ?? DEFAULT_PROBE_PATH;
+    const action: Probe = probePath ? { httpGet: { path: probePath, port: "http" } } : { tcpSocket: { port: "http" } };
+    // Readiness gates the rollout: a new pod takes traffic (and an old one is removed) only once it answers.
+    const readiness: Probe = { ...action, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: 3, successThreshold: 1 };
+    const liveness: Probe = { ...action, periodSeconds: 10, timeoutSeconds: 5, failureThreshold: 6 };
+    // Liveness starts once the model is loaded: the startup probe gives it `startupSeconds`.
+    const startup: Probe = { ...action, periodSeconds: 5, timeoutSeconds: 3, failureThreshold: Math.max(1, Math.ceil(startupSeconds / 5)) };
+    return { readiness, liveness, startup };
+}
+
+/** The server container, with its GPUs (if any) and a preStop drain. */
+function serverContainer(m: ModelArgs, port: number, startupSeconds: number, drain: number, gpus: number): BuiltContainer {
+    const built = container({
+        name: "server",
+        image: m.image,
+        ports: [{ name: "http", containerPort: port }],
+        env: m.env,
+        resources: m.resources ?? DEFAULT_MODEL_RESOURCES,
+        ...modelProbes(m, startupSeconds),
+        runAsUser: m.runAsUser ?? DEFAULT_RUN_AS_USER,
+        readOnlyRootFilesystem: m.readOnlyRootFilesystem ?? true,
+        writablePaths: ["/tmp"],
+    });
+    if (gpus > 0) {
+        const r = built.container.resources as { requests: Record<string, string>; limits: Record<string, string> };
+        built.container.resources = { requests: { ...r.requests, "nvidia.com/gpu": String(gpus) }, limits: { ...r.limits, "nvidia.com/gpu": String(gpus) } };
+    }
+    // The endpoints controller and every kube-proxy take a moment to stop routing to a
+    // terminating pod: it keeps serving for `drain` seconds before it gets SIGTERM.
+    if (drain > 0) built.container.lifecycle = { preStop: { sleep: { seconds: drain } } };
+    return built;
+}
+
+/** The URL clients outside the cluster use (the in-cluster one for ClusterIP); undefined until known. */
+function modelUrl(type: string, service: k8s.core.v1.Service, port: number, clusterUrl: string,
+    nodePort: pulumi.Output<number | undefined>, nodeAddress: string | undefined): pulumi.Output<string | undefined> {
+    if (type === "ClusterIP") return pulumi.output(clusterUrl);
+    if (type === "LoadBalancer") {
+        return service.status.apply((s) => {
+            const ingress = s?.loadBalancer?.ingress?.[0];
+            const host = ingress?.hostname || ingress?.ip;
+            return host ? `http://${host}:${port}` : undefined;
+        });
+    }
+    return nodePort.apply((p) => (nodeAddress && p ? `http://${nodeAddress}:${p}` : undefined));
 }
