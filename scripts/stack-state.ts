@@ -5,9 +5,9 @@
 //   - when the local control plane was recreated (its CA is not the one the state's
 //     Kubernetes provider holds), the objects of the old cluster are dropped from the
 //     state: they are gone with it, and every delete through the old credentials fails;
-//   - pending creates of an interrupted run are imported when the object exists and
-//     carries this stack's label (the stack created it), and cleared otherwise, so a
-//     foreign object is still refused by the next up.
+//   - pending creates of an interrupted run are taken into the state when the object
+//     exists and carries this stack's label (the stack created it), and cleared
+//     otherwise, so a foreign object is still refused by the next up.
 //
 //   ts-node scripts/stack-state.ts prepare STACK [--kubeconfig FILE]
 // Needs the environment of scripts/stack.sh (pulumi on PATH, backend, passphrase).
@@ -149,16 +149,40 @@ function resolvePendingCreates(stack: string, deployment: any, kubeconfig: strin
     const pending = pendingCreates(deployment);
     if (pending.length === 0) return;
     const identity = stackIdentity(parse(fs.readFileSync("Pulumi.yaml", "utf8")).name, stack);
-    const imports: string[] = [];
+    const ours = new Map<string, string>();
     for (const obj of pending) {
         const owner = liveOwner(obj, kubeconfig);
-        if (owner === identity) imports.push(obj.urn, obj.id);
+        if (owner === identity) ours.set(obj.urn, obj.id);
         else if (owner !== undefined) log(`${obj.resource} ${obj.id} exists but was not created by this stack (${STACK_LABEL}=${owner || "none"}): the up will refuse it`);
     }
-    log(`an interrupted run left ${pending.length} pending creates: ${imports.length / 2} objects it created ` +
+    log(`an interrupted run left ${pending.length} pending creates: ${ours.size} objects it created ` +
         `(labelled ${STACK_LABEL}=${identity}) are taken back into the state, the others are cleared`);
-    // The flag takes one value per occurrence: URN, then ID.
-    pulumi(["refresh", "--yes", "--skip-preview", "--stack", stack, ...imports.flatMap((v) => ["--import-pending-creates", v]), "--clear-pending-creates"]);
+    // Edited in the exported state (secrets stay encrypted): `pulumi refresh
+    // --import-pending-creates` marks them but the refresh of 3.248 drops them again.
+    const state = JSON.parse(pulumi(["stack", "export", "--stack", stack]));
+    state.deployment = adoptPendingCreates(state.deployment, ours);
+    const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-state-")), "state.json");
+    fs.writeFileSync(file, JSON.stringify(state));
+    pulumi(["stack", "import", "--file", file, "--stack", stack]);
+    fs.rmSync(path.dirname(file), { recursive: true });
+}
+
+/**
+ * The deployment with the pending creates in `ours` (URN → id) turned into resources of the
+ * state (the up's refresh then reads their live outputs) and every other pending create dropped.
+ */
+export function adoptPendingCreates(deployment: any, ours: Map<string, string>): any {
+    const ops: any[] = deployment.pending_operations ?? [];
+    const adopted = ops.filter((op) => op.type === "creating" && ours.has(op.resource.urn))
+        .map((op) => {
+            const outputs = Object.keys(op.resource.outputs ?? {}).length > 0 ? op.resource.outputs : op.resource.inputs;
+            return { ...op.resource, id: ours.get(op.resource.urn), custom: true, outputs };
+        });
+    return {
+        ...deployment,
+        resources: [...(deployment.resources ?? []), ...adopted],
+        pending_operations: ops.filter((op) => op.type !== "creating"),
+    };
 }
 
 function prepare(stack: string, kubeconfig?: string): void {

@@ -17,10 +17,12 @@ function deployments(): Record<string, boolean> {
         d.status.availableReplicas === d.spec.replicas]));
 }
 
-function assertUp(result: { status: number | null; output: string }, expected: string[]): void {
-    assert.strictEqual(result.status, 0, result.output.slice(-6000));
+function assertUp(result: { status: number | null; output: string }, expected?: string[]): void {
+    assert.strictEqual(result.status, 0, result.output.slice(0, 6000));
     const live = deployments();
-    assert.deepStrictEqual(Object.keys(live).sort(), expected);
+    // Unknown when this test runs alone (--grep): then only the count is checked.
+    if (expected) assert.deepStrictEqual(Object.keys(live).sort(), expected);
+    else assert.ok(Object.keys(live).length >= 8, `only ${Object.keys(live)}`);
     assert.deepStrictEqual(Object.entries(live).filter(([, ok]) => !ok), [], "Deployments not Available");
 }
 
@@ -51,7 +53,7 @@ async function killedUp(workDir: string, minObjects: number): Promise<number> {
 
 describe("make up converges on rerun", function () {
     let workDir: string;
-    let expected: string[];
+    let expected: string[] | undefined;
 
     before(() => {
         workDir = projectCopy();
@@ -60,7 +62,7 @@ describe("make up converges on rerun", function () {
     it("deploys the dev stack: every Deployment Available", function () {
         this.timeout(900_000);
         const up = stackScript(workDir, "up");
-        assert.strictEqual(up.status, 0, up.output.slice(-6000));
+        assert.strictEqual(up.status, 0, up.output.slice(0, 6000));
         expected = Object.keys(deployments()).sort();
         assert.ok(expected.length >= 8, `only ${expected.length} Deployments: ${expected}`);
         assertUp(up, expected);

@@ -3,7 +3,7 @@ import * as assert from "assert";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { kubeconfigCA, lockFiles, pendingCreates, staleLocks, staleProviders } from "../../scripts/stack-state";
+import { adoptPendingCreates, kubeconfigCA, lockFiles, pendingCreates, staleLocks, staleProviders } from "../../scripts/stack-state";
 
 const kubeconfig = (ca: string) => `apiVersion: v1
 kind: Config
@@ -67,5 +67,22 @@ describe("stack state before an up", () => {
         assert.deepStrictEqual(lockFiles(`file://${dir}`, "prod"), []);
         assert.deepStrictEqual(staleLocks(locks, "here", () => false).map((l) => l.pid), [111]);
         assert.deepStrictEqual(staleLocks(locks, "here", () => true), [], "a live process keeps its lock");
+    });
+
+    it("takes the stack's own pending creates into the state and drops the others", () => {
+        const resource = (urn: string) => ({ urn, type: "kubernetes:core/v1:Service", inputs: { metadata: { name: urn } }, outputs: {}, parent: "urn:parent" });
+        const deployment = {
+            resources: [{ urn: "urn:parent", type: "mlplat:x:Y" }],
+            pending_operations: [
+                { type: "creating", resource: resource("urn:ours") },
+                { type: "creating", resource: resource("urn:foreign") },
+                { type: "deleting", resource: resource("urn:old") },
+            ],
+        };
+        const out = adoptPendingCreates(deployment, new Map([["urn:ours", "ns/ours"]]));
+        assert.deepStrictEqual(out.resources.map((r: any) => [r.urn, r.id]), [["urn:parent", undefined], ["urn:ours", "ns/ours"]]);
+        assert.deepStrictEqual(out.resources[1].outputs, { metadata: { name: "urn:ours" } }, "outputs start as the inputs; the refresh reads the live object");
+        assert.strictEqual(out.resources[1].custom, true);
+        assert.deepStrictEqual(out.pending_operations.map((op: any) => op.resource.urn), ["urn:old"]);
     });
 });
