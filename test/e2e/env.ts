@@ -85,6 +85,8 @@ export function projectCopy(): string {
         if (fs.existsSync(path.join(ROOT, d))) fs.cpSync(path.join(ROOT, d), path.join(dir, d), { recursive: true });
     }
     fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"));
+    // The checkout's policy pack (built once, in place) and what scripts/policy-config.ts imports from it.
+    fs.symlinkSync(path.join(ROOT, "policy"), path.join(dir, "policy"));
     fs.mkdirSync(path.join(dir, ".state"));
     return dir;
 }

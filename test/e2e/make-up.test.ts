@@ -4,6 +4,7 @@
 // next `make up` ends with every Deployment of the stack Available.
 import * as assert from "assert";
 import { spawn } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { cluster, clusterUp, kubectl, labelled, projectCopy, stackScript } from "./env";
 
@@ -33,8 +34,9 @@ function purgeCluster(): void {
 
 /** Starts `stack.sh up` and kills it (SIGKILL, its whole process group, as an OOM kill or a CI timeout does) once `minObjects` of its objects exist. */
 async function killedUp(workDir: string, minObjects: number): Promise<number> {
+    const log = fs.openSync(path.join(workDir, "killed-up.log"), "w");
     const child = spawn("bash", [path.join(workDir, "scripts", "stack.sh"), "up"], {
-        cwd: workDir, detached: true, stdio: "ignore",
+        cwd: workDir, detached: true, stdio: ["ignore", log, log],
         env: { ...process.env, STACK: "dev", PULUMI_BACKEND_URL: `file://${path.join(workDir, ".state")}` },
     });
     const deadline = Date.now() + 600_000;
@@ -42,12 +44,14 @@ async function killedUp(workDir: string, minObjects: number): Promise<number> {
         for (;;) {
             const count = (() => { try { return labelled(STACK_OBJECTS).length; } catch { return 0; } })();
             if (count >= minObjects) return count;
-            if (child.exitCode !== null) throw new Error(`the up ended (${child.exitCode}) before ${minObjects} objects existed`);
+            if (child.exitCode !== null) {
+                throw new Error(`the up ended (${child.exitCode}) before ${minObjects} objects existed:\n${fs.readFileSync(path.join(workDir, "killed-up.log"), "utf8").slice(0, 6000)}`);
+            }
             if (Date.now() > deadline) throw new Error("no objects appeared in time");
             await new Promise((r) => setTimeout(r, 500));
         }
     } finally {
-        process.kill(-child.pid!, "SIGKILL");
+        if (child.exitCode === null) process.kill(-child.pid!, "SIGKILL");
     }
 }
 
