@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { PlatformContext } from "../../components/core/context";
 import { Registry, RegistryArgs } from "../../components/registry";
 import type { Registered } from "./harness";
-import { recordResourceOptions } from "./record";
+import { MockedRun, runUnderMocks } from "./record";
 
 export const ACCOUNT = "123456789012";
 export const REGION = "eu-west-1";
@@ -69,46 +69,11 @@ function awsCall(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
     }
 }
 
-export interface ProgramRun<T> {
-    resources: Registered[];
-    /** Invokes the program made, by token. */
-    calls: string[];
-    result?: T;
-    error?: Error;
-}
+export type ProgramRun<T> = MockedRun<T>;
 
 /** Runs `program` under the AWS mocks, recording each resource with its inputs, parent and dependsOn. */
-export async function runAwsProgram<T>(program: () => T | Promise<T>): Promise<ProgramRun<T>> {
-    const resources: Registered[] = [];
-    const calls: string[] = [];
-    pulumi.runtime.setMocks({
-        newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-            if (args.type.startsWith("aws:")) return awsState(args);
-            return { id: `${args.name}-id`, state: args.inputs };
-        },
-        call: (args) => {
-            calls.push(args.token);
-            return awsCall(args);
-        },
-    }, "mlplat", "unit", false);
-    pulumi.runtime.setAllConfig({});
-    const options = new Map<string, { dependsOn: string[]; parent?: string }>();
-    let result: T | undefined;
-    let error: Error | undefined;
-    try {
-        await pulumi.runtime.runInPulumiStack(async () => {
-            recordResourceOptions(options);
-            // The result stays out of the stack's outputs (it is usually a component).
-            result = await program();
-            return undefined;
-        });
-    } catch (e) {
-        error = e as Error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    for (const r of resources) Object.assign(r, options.get(`${r.type}::${r.name}`) ?? {});
-    return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), calls, result, error };
+export function runAwsProgram<T>(program: () => T | Promise<T>): Promise<ProgramRun<T>> {
+    return runUnderMocks(program, "aws:", awsState, awsCall);
 }
 
 /**

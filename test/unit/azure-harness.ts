@@ -6,7 +6,7 @@ import * as k8s from "@pulumi/kubernetes";
 import type { PlatformContext } from "../../components/core/context";
 import { Registry } from "../../components/registry";
 import type { Registered } from "./harness";
-import { recordResourceOptions } from "./record";
+import { MockedRun, runUnderMocks } from "./record";
 
 export const SUBSCRIPTION = "00000000-0000-0000-0000-000000000001";
 export const TENANT = "00000000-0000-0000-0000-0000000000aa";
@@ -85,38 +85,11 @@ export function azureCall(args: pulumi.runtime.MockCallArgs, existing: Record<st
     }
 }
 
-export interface ProgramRun<T> {
-    resources: Registered[];
-    result?: T;
-    error?: Error;
-}
+export type ProgramRun<T> = MockedRun<T>;
 
 /** Runs `program` under the Azure mocks, recording each resource with its inputs, parent and dependsOn. */
-export async function runProgram<T>(program: () => T, opts: { existingCluster?: Record<string, unknown> } = {}): Promise<ProgramRun<T>> {
-    const resources: Registered[] = [];
-    pulumi.runtime.setMocks({
-        newResource: (args) => {
-            resources.push({ type: args.type, name: args.name, inputs: args.inputs });
-            if (args.type.startsWith("azure-native:")) return azureState(args);
-            return { id: `${args.name}-id`, state: args.inputs };
-        },
-        call: (args) => azureCall(args, opts.existingCluster ?? {}),
-    }, "mlplat", "unit", false);
-    pulumi.runtime.setAllConfig({});
-    const options = new Map<string, { dependsOn: string[]; parent?: string }>();
-    let result: T | undefined;
-    let error: Error | undefined;
-    try {
-        result = await pulumi.runtime.runInPulumiStack(async () => {
-            recordResourceOptions(options);
-            return program();
-        }) as T;
-    } catch (e) {
-        error = e as Error;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 10));
-    for (const r of resources) Object.assign(r, options.get(`${r.type}::${r.name}`) ?? {});
-    return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), result, error };
+export function runProgram<T>(program: () => T, opts: { existingCluster?: Record<string, unknown> } = {}): Promise<ProgramRun<T>> {
+    return runUnderMocks(program, "azure-native:", azureState, (args) => azureCall(args, opts.existingCluster ?? {}), true);
 }
 
 /** A PlatformContext on a placeholder cluster, for components that also create Kubernetes objects. */
