@@ -14,6 +14,7 @@ import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
 import { modelServerArgs } from "./platforms/model-serving";
+import { registryLockArgs } from "./foundation";
 import { eksClusterArgs } from "./eks";
 import { AzureMlExtension, RELEASE_NAMESPACE } from "../components/platforms/azureml-extension";
 import { aksClusterArgs } from "./aks";
@@ -132,6 +133,7 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         username: cfg["registry.mirror.username"] || undefined,
         password: cfg["registry.mirror.password"],
         pullSecretName: cfg["registry.pullSecretName"],
+        ...registryLockArgs(cfg, pulumi.getStack()),
     });
     installTransform((input) => registry.transformProps(input));
     installTransform(ownershipTransform(stackIdentity(pulumi.getProject(), pulumi.getStack())));

@@ -2,6 +2,7 @@
 // their declarations, value formats and rules, and the data services' adapter (data.<service>.*
 // → DataServiceArgs) that platforms' adapters use.
 import * as fs from "fs";
+import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import type { PlatformContext } from "../components/core/context";
@@ -9,6 +10,7 @@ import type { PlatformNamespace } from "../components/core/namespace";
 import {
     connectionStringForm, DATA_MODES, DATA_SERVICES, DataMode, DataService, DataServiceArgs, DataServiceName, isConnectionString,
 } from "../components/data";
+import { readLock, type RegistryArgs } from "../components/registry";
 import {
     bool, changedUnder, choice, ConfigOf, Setting, dnsLabel, dnsName, exactVersion, expandHome, Format, hostName, int, isSet, list, NAMESPACE,
     namespaceName, optional, pinnedImage, Rule, secret, setCmd, str, TRI_STATE,
@@ -67,6 +69,8 @@ export const FOUNDATION_SETTINGS = {
     "registry.mirror.pathPrefix": str("", "Path inserted after the mirror host, e.g. `mirror` gives `registry.corp:5000/mirror/bitnami/mongodb:7.0.5`."),
     "registry.mirror.username": str("", "User for the mirror's pull secret; empty for an anonymous mirror."),
     "registry.mirror.password": secret("Password or token for registry.mirror.username."),
+    "registry.mirror.pinDigests": bool(false, "Reference every image by the digest recorded in the image lock (registry.mirror.lockFile, written by `make mirror`), so the cluster runs exactly what was copied; an image without an entry (new, or its tag changed) fails the preview, naming it. See docs/air-gap.md."),
+    "registry.mirror.lockFile": str("", "The image lock of registry.mirror.pinDigests, relative to the project; empty means `images.<stack>.lock`."),
     "registry.pullSecretName": str("mlplat-registry", "Name of the `kubernetes.io/dockerconfigjson` Secret created in every namespace of the stack in mirror mode."),
     "registry.chartMirror": str("", "OCI registry that mirrors the Helm charts the stack installs, e.g. `oci://registry.corp:5000/charts` (each chart is pulled from `<mirror>/<chart>` at its pinned version); empty means the charts' public repositories. Required in mirror mode when a data service uses `chart`."),
 
@@ -274,6 +278,22 @@ export const ingressRule: FoundationRule = (v, problem) => {
             setCmd("registry.chartMirror", "oci://registry.corp:5000/charts"));
     }
 };
+
+/** The image lock file of a stack (`registry.mirror.lockFile`, default `images.<stack>.lock` in the project). */
+export function lockFilePath(cfg: FoundationConfig, stack: string): string {
+    return cfg["registry.mirror.lockFile"] || `images.${stack}.lock`;
+}
+
+/**
+ * The registry's lock arguments: the lock when registry.mirror.pinDigests is on; the inventory
+ * file when `make mirror` previews the stack (MLPLAT_IMAGE_INVENTORY) to list its images.
+ */
+export function registryLockArgs(cfg: FoundationConfig, stack: string): Pick<RegistryArgs, "lock" | "inventoryFile"> {
+    if (cfg["registry.mode"] !== "mirror") return {};
+    const inventoryFile = process.env.MLPLAT_IMAGE_INVENTORY || undefined;
+    if (!cfg["registry.mirror.pinDigests"]) return { inventoryFile };
+    return { lock: readLock(path.resolve(lockFilePath(cfg, stack))), inventoryFile };
+}
 
 /** The DataServiceArgs that the stack config gives a service (`data.<service>.*`, `registry.chartMirror`). */
 export function dataServiceArgs<S extends DataServiceName>(cfg: FoundationConfig, service: S): DataServiceArgs<S> {

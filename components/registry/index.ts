@@ -1,8 +1,11 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
+import * as fs from "fs";
+import { ImageLock, lockKey, lockMissingMessage, pinnedImage } from "./lock";
 import { ImageField, mayHoldPodSpecs, relocateImage, rewriteImageFields, rewritePodSpecs } from "./relocate";
 
 export { relocateImage, rewritePodSpecs, mayHoldPodSpecs, rewriteImageFields, ImageField } from "./relocate";
+export { ImageLock, hasDigest, lockKey, pinnedImage, readLock } from "./lock";
 
 export interface RegistryArgs {
     /** `public`: images stay where they are. `mirror`: every image is relocated to `mirrorHost`. */
@@ -17,6 +20,22 @@ export interface RegistryArgs {
     password?: pulumi.Input<string>;
     /** Name of the pull secrets. */
     pullSecretName: string;
+    /**
+     * Mirror mode: the image lock (`make mirror`). Every image is then referenced by the digest
+     * it records (`<mirror>/<path>@sha256:…`); images it lacks fail the stack, all named at once.
+     */
+    lock?: ImageLock;
+    /**
+     * Inventory mode (`make mirror` runs a preview with it): instead of failing on images the lock
+     * lacks, write every image's source and mirror reference to this JSON file.
+     */
+    inventoryFile?: string;
+}
+
+/** One image the stack deploys: where it comes from and the reference the cluster pulls. */
+export interface InventoryEntry {
+    source: string;
+    target: string;
 }
 
 /** The subset of a resource transform's arguments the registry needs (old- and new-style transforms both provide it). */
@@ -37,6 +56,8 @@ export class Registry extends pulumi.ComponentResource {
     readonly pullSecretName?: string;
     private readonly args: RegistryArgs;
     private readonly seen = new Set<string>();
+    private readonly sources = new Map<string, string>();
+    private readonly unlocked = new Set<string>();
     private readonly imageFields: ImageField[] = [];
 
     constructor(name: string, args: RegistryArgs, opts?: pulumi.ComponentResourceOptions) {
@@ -48,9 +69,17 @@ export class Registry extends pulumi.ComponentResource {
         this.registerOutputs({ mode: this.mode });
     }
 
-    /** The image the cluster pulls for `image`. */
+    /** The image the cluster pulls for `image`: pinned by the lock's digest when there is one. */
     relocate(image: string): string {
-        return this.args.mode === "mirror" ? relocateImage(image, { host: this.args.mirrorHost!, pathPrefix: this.args.pathPrefix }) : image;
+        if (this.args.mode !== "mirror") return image;
+        const mirror = { host: this.args.mirrorHost!, pathPrefix: this.args.pathPrefix };
+        const target = relocateImage(image, mirror);
+        this.sources.set(lockKey(image), target);
+        if (!this.args.lock || this.args.inventoryFile) return target;
+        const pinned = pinnedImage(image, mirror, this.args.lock);
+        if (pinned) return pinned;
+        this.unlocked.add(lockKey(image));
+        return target;
     }
 
     /**
@@ -95,7 +124,16 @@ export class Registry extends pulumi.ComponentResource {
      * chart-rendered objects are only seen as the provider registers them.
      */
     images(after: pulumi.Input<unknown>[]): pulumi.Output<string[]> {
-        return pulumi.all(after).apply(() => [...this.seen].sort());
+        return pulumi.all(after).apply(() => {
+            if (this.args.inventoryFile) fs.writeFileSync(this.args.inventoryFile, JSON.stringify(this.inventory(), null, 2));
+            else if (this.unlocked.size > 0) throw new pulumi.RunError(lockMissingMessage([...this.unlocked].sort(), this.args.lock!, pulumi.getStack()));
+            return [...this.seen].sort();
+        });
+    }
+
+    /** Every image seen so far (mirror mode): its source (canonical) and its mirror reference by tag. */
+    inventory(): InventoryEntry[] {
+        return [...this.sources].sort(([a], [b]) => a.localeCompare(b)).map(([source, target]) => ({ source, target }));
     }
 }
 
