@@ -285,6 +285,20 @@ describe("AI App Store: Knative only", function () {
         assert.strictEqual(byType(run, CHART).length + byType(run, LISTENER).length, 0, "no Emissary");
     });
 
+    it("closes Knative's namespaces but for the webhook, the gateway's listeners, and Knative, Kourier and the inference services between them", () => {
+        const spec = (ns: string, name: string) => inNs(run, POLICY, ns).find((p) => p.inputs.metadata.name === name)!.inputs.spec;
+        const namespaces = (rules: any[]) => rules.flatMap((r) => r.from ?? r.to ?? []).map((p: any) => p.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? "itself");
+        const open = (rules: any[]) => rules.filter((r) => !r.from).flatMap((r) => r.ports.map((p: any) => p.port));
+        assert.deepStrictEqual(inNs(run, POLICY, "knative-serving").map((p) => p.inputs.metadata.name).sort(),
+            ["knative-serving-allow-in", "knative-serving-allow-out", "knative-serving-default-deny", "knative-serving-dns"]);
+        assert.deepStrictEqual(open(spec("knative-serving", "knative-serving-allow-in").ingress), [8443]);
+        assert.deepStrictEqual(namespaces(spec("knative-serving", "knative-serving-allow-in").ingress), ["itself", "kourier-system"]);
+        assert.deepStrictEqual(namespaces(spec("knative-serving", "knative-serving-allow-out").egress), ["itself", "kourier-system", "inference-engine"]);
+        assert.deepStrictEqual(open(spec("kourier-system", "kourier-allow-in").ingress), [8080, 8443]);
+        assert.deepStrictEqual(namespaces(spec("kourier-system", "kourier-allow-out").egress), ["itself", "knative-serving", "inference-engine"]);
+        assert.strictEqual(inNs(run, POLICY, "emissary").length, 0, "no Emissary, no policies for it");
+    });
+
     it("lets the backend manage Knative services, not Emissary's objects, and reads no gateway", () => {
         const rules = one(run, CLUSTERROLE).inputs.rules;
         assert.deepStrictEqual(rules, backendRbacRules(["knative"]));

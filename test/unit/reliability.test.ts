@@ -8,6 +8,7 @@ import * as fs from "fs";
 import * as path from "path";
 import { disruptionBudget, livenessOf, needsDisruptionBudget, podSpec, container, httpProbe, execProbe, spreadAcrossNodes } from "../../components/core/workload";
 import { podSecurityLabels } from "../../components/core/namespace";
+import { controllerPolicySpecs } from "../../components/core/network";
 import { POD_SECURITY } from "../../components/platforms/ai-app-store";
 import type { Exemption } from "../../policy/rules";
 import { byType, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig } from "./harness";
@@ -95,6 +96,32 @@ for (const stack of ["dev", "prod"] as const) {
                 [POD_SECURITY.inference.level, POD_SECURITY.inference.reason]);
         });
 
+        if (stack === "prod") it("gives the namespaces of upstream controllers (KEDA, Emissary) their flows only: the API server's ports, the gateway's listener", () => {
+            const flows = (namespace: string) => {
+                const policies = byType(run, POLICY).filter((p) => ns(p) === namespace);
+                const spec = (suffix: string) => policies.find((p) => p.inputs.metadata.name.endsWith(suffix))!.inputs.spec;
+                const ports = (rules: any[]) => rules.filter((r) => !r.from && !r.to).flatMap((r) => r.ports.map((x: any) => x.port));
+                const peers = (rules: any[]) => rules.flatMap((r) => r.from ?? r.to ?? []).map((p: any) => p.namespaceSelector?.matchLabels["kubernetes.io/metadata.name"] ?? "itself");
+                return {
+                    policies: policies.map((p) => p.inputs.metadata.name).sort(),
+                    openPorts: ports(spec("-allow-in").ingress), from: peers(spec("-allow-in").ingress),
+                    egressPorts: ports(spec("-allow-out").egress), to: peers(spec("-allow-out").egress),
+                };
+            };
+            assert.deepStrictEqual(flows("keda"), {
+                policies: ["keda-allow-in", "keda-allow-out", "keda-default-deny", "keda-dns"],
+                openPorts: [6443, 9443], from: ["itself"], egressPorts: [443, 6443, 5672], to: ["itself"],
+            });
+            assert.deepStrictEqual(flows("emissary"), {
+                policies: ["emissary-allow-in", "emissary-allow-out", "emissary-default-deny", "emissary-dns"],
+                openPorts: [8080], from: ["itself"], egressPorts: [443, 6443], to: ["itself", "inference-engine"],
+            });
+            assert.deepStrictEqual(flows("emissary-system"), {
+                policies: ["emissary-apiext-allow-in", "emissary-apiext-allow-out", "emissary-apiext-default-deny", "emissary-apiext-dns"],
+                openPorts: [8443], from: ["itself"], egressPorts: [443, 6443], to: ["itself"],
+            });
+        });
+
         it("denies traffic in and out by default in every namespace it creates, but where an exemption says why not", () => {
             const exempt = (name: string) => EXEMPTIONS.some((e) => e.policy === "namespace-default-deny" && new RegExp(`^Namespace ${e.resource.slice("Namespace ".length).replace("*", ".*")}$`).test(`Namespace ${name}`)
                 && (!e.stacks || e.stacks.includes(stack)));
@@ -105,6 +132,22 @@ for (const stack of ["dev", "prod"] as const) {
         });
     });
 }
+
+describe("NetworkPolicies of a controller namespace", () => {
+    it("denies by default, then opens DNS, its own namespace, the API server and exactly the flows given", () => {
+        const specs = controllerPolicySpecs({ openPorts: [8443], fromNamespaces: ["kourier-system"], toNamespaces: ["kourier-system", "inference-engine"], egressPorts: [5672] });
+        assert.deepStrictEqual(Object.keys(specs), ["default-deny", "dns", "allow-in", "allow-out"]);
+        assert.deepStrictEqual(specs["default-deny"], { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+        assert.deepStrictEqual(specs["allow-in"].ingress, [
+            { from: [{ podSelector: {} }, { namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kourier-system" } } }] },
+            { ports: [{ protocol: "TCP", port: 8443 }] },
+        ]);
+        assert.deepStrictEqual((specs["allow-out"].egress as any[])[1].ports.map((p: any) => p.port), [443, 6443, 5672]);
+        assert.strictEqual((specs["allow-out"].egress as any[])[0].to.length, 3);
+        // No open port: no rule that would admit every source.
+        assert.deepStrictEqual(controllerPolicySpecs({ openPorts: [] })["allow-in"].ingress, [{ from: [{ podSelector: {} }] }]);
+    });
+});
 
 describe("the workload builder's availability and probes", () => {
     it("needs a budget for more than one replica or an autoscaler only", () => {

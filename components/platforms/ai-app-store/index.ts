@@ -20,6 +20,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, parseImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { namespaceAnnotations, namespaceLabels, PlatformNamespace, PodSecurity } from "../../core/namespace";
+import { ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, tcp } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, DATA_SERVICES, DataConnection, DataService, DataServiceArgs } from "../../data";
@@ -353,6 +354,7 @@ export class AiAppStore extends pulumi.ComponentResource {
         this.frontend = frontend.deployment;
         this.ingress = this.ingressFor(args, tlsSecret, frontend.service, backend.service);
         this.networkPolicies(args, installed.gateways);
+        this.enginePolicies(nsByKey);
 
         this.registerOutputs({
             frontendUrl: this.frontendUrl, apiUrl: this.apiUrl, storageUrl: this.storageUrl,
@@ -854,6 +856,29 @@ export class AiAppStore extends pulumi.ComponentResource {
         policy("inference-gateways", "inference-from-gateways", { podSelector: {}, policyTypes: ["Ingress"], ingress: [{ from }] });
     }
 
+    /**
+     * The namespaces of the engines the App Store installs: default deny, then each one's
+     * flows. The API server calls the webhooks; the gateways take traffic from outside the
+     * cluster and reach users' inference services; Knative's activator and autoscaler reach
+     * them too, and net-kourier's controller and the Kourier gateway talk both ways.
+     */
+    private enginePolicies(nsByKey: Record<string, PlatformNamespace>): void {
+        const inference = this.inferenceNamespace.name;
+        const serving = nsByKey["knative-serving-ns"]?.name;
+        const kourier = nsByKey["kourier-system-ns"]?.name;
+        const flows: Record<string, ControllerFlows & { prefix: string }> = {
+            "emissary-system-ns": { prefix: "emissary-apiext", openPorts: [EMISSARY.apiextWebhookPort] },
+            "emissary-ns": { prefix: "emissary", openPorts: [EMISSARY.listenerPort], toNamespaces: [inference] },
+            "knative-serving-ns": { prefix: "knative-serving", openPorts: [KNATIVE.webhookPort], fromNamespaces: [kourier!], toNamespaces: [kourier!, inference] },
+            "kourier-system-ns": { prefix: "kourier", openPorts: [...KNATIVE.gatewayPorts], fromNamespaces: [serving!], toNamespaces: [serving!, inference] },
+        };
+        for (const [key, { prefix, ...f }] of Object.entries(flows)) {
+            const ns = nsByKey[key];
+            if (!ns) continue;
+            controllerNetworkPolicies(`${this.resourceName}-${prefix}`, ns.name, prefix, f, this.labels("network", prefix), { parent: this });
+        }
+    }
+
     /** A NetworkPolicy maker for one namespace. */
     private policyIn(ns: pulumi.Input<string>, component: string) {
         return (key: string, name: string, spec: k8s.types.input.networking.v1.NetworkPolicySpec) =>
@@ -881,13 +906,7 @@ export class AiAppStore extends pulumi.ComponentResource {
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
-const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
 const byName = (namespace: pulumi.Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });
-/** DNS to kube-system for every pod of a namespace. */
-const DNS_EGRESS: k8s.types.input.networking.v1.NetworkPolicySpec = {
-    podSelector: {}, policyTypes: ["Egress"],
-    egress: [{ to: [{ namespaceSelector: byName("kube-system") }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
-};
 
 /** The ports of http(s) URLs (the scheme's default when none is given), each once, sorted. */
 export function urlPorts(urls: string[]): number[] {

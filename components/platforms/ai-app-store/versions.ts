@@ -19,6 +19,8 @@ export const EMISSARY = {
     crdsManifest: (version: string) => `https://app.getambassador.io/yaml/emissary/${version}/emissary-crds.yaml`,
     /** Port of the backend's Listener (the chart's Service maps 80 to it). */
     listenerPort: 8080,
+    /** Port of emissary-apiext's conversion webhook (its Service maps 443 to it); the API server calls it. */
+    apiextWebhookPort: 8443,
 } as const;
 
 /** Knative Serving 1.8 with net-kourier 1.8, from their release manifests. */
@@ -33,6 +35,10 @@ export const KNATIVE = {
     gatewayService: "kourier",
     ingressClass: "kourier.ingress.networking.knative.dev",
     files: { crds: "serving-crds.yaml", core: "serving-core.yaml", kourier: "kourier.yaml" },
+    /** Port of Knative's admission and conversion webhooks (the `webhook` Service maps 443 to it). */
+    webhookPort: 8443,
+    /** Ports of the Kourier gateway's listeners, reached from outside the cluster (Service `kourier`: 80, 443). */
+    gatewayPorts: [8080, 8443],
     servingRelease: (version: string) => `https://github.com/knative/serving/releases/download/knative-v${version}`,
     kourierRelease: (version: string) => `https://github.com/knative/net-kourier/releases/download/knative-v${version}`,
 } as const;

@@ -17,6 +17,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
+import { controllerNetworkPolicies } from "../../core/network";
 import { container, disruptionBudget, httpProbe, needsDisruptionBudget, podSpec, Resources, SecretKeyRef } from "../../core/workload";
 import { CONNECTIONS, DataConnection, DataService, DataServiceArgs, externalConnectionValues } from "../../data";
 import { API_ROUTES, API_SERVICE_ENV, apiServiceConfigYaml } from "./api";
@@ -136,6 +137,8 @@ export interface InferencePipelineArgs {
 /** The pinned kedacore/keda chart version (2.14.x). */
 export const KEDA_CHART_VERSION = "2.14.1";
 export const KEDA_CHART_REPO = "https://kedacore.github.io/charts";
+/** Ports of the chart's pods the API server calls: the metrics API server (6443) and the admission webhooks (9443). */
+export const KEDA_API_SERVER_PORTS = [6443, 9443];
 /** Default DB-init image: the same PostgreSQL image as the embedded server. */
 export const DB_INIT_IMAGE = "postgres:16.15-alpine";
 /** UIDs of the images' own non-root users (jeffail/benthos: `benthos`; postgres alpine: `postgres`). */
@@ -223,7 +226,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
         const { gateway, worker, collector, gatewayService } = this.benthosWorkloads(args, model);
         const api = this.apiService(args);
         this.deployments = { gateway, worker, collector, model: model.deployment, api: api.deployment };
-        const scaling = this.scaling(args, worker);
+        const scaling = this.scaling(args, worker, routes.rabbitmq.port);
         this.keda = scaling.keda;
         this.triggerAuthentication = scaling.triggerAuthentication;
         this.scaledObject = scaling.scaledObject;
@@ -455,7 +458,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
     }
 
     /** KEDA (installed from its chart, or present) and the ScaledObject scaling the workers on the requests queue. */
-    private scaling(args: InferencePipelineArgs, worker: k8s.apps.v1.Deployment) {
+    private scaling(args: InferencePipelineArgs, worker: k8s.apps.v1.Deployment, rabbitmqPort: pulumi.Input<number>) {
         const name = this.resourceName;
         const n = this.names;
         const ns = this.namespace.name;
@@ -466,6 +469,10 @@ export class InferencePipeline extends pulumi.ComponentResource {
         let keda: HelmChart | undefined;
         if (kedaArgs.install) {
             const kedaNs = new PlatformNamespace(`${name}-keda-ns`, { name: kedaNamespace, partOf: "keda" }, ctx, { parent: this });
+            // The API server calls KEDA's metrics API server and admission webhooks; its operator
+            // reads the requests queue's length (RabbitMQ here or external).
+            controllerNetworkPolicies(`${name}-keda`, kedaNs.name, "keda",
+                { openPorts: KEDA_API_SERVER_PORTS, egressPorts: [rabbitmqPort] }, this.labels("network", "keda"), { parent: this });
             keda = new HelmChart(`${name}-keda`, {
                 source: resolveChartSource({ repo: KEDA_CHART_REPO, chart: "keda", version: kedaArgs.chartVersion ?? KEDA_CHART_VERSION }, kedaArgs.chartMirror ?? ""),
                 namespace: kedaNs.name,
