@@ -17,3 +17,4 @@ export const inferencePipeline = stack.inferencePipeline;
 export const aiAppStore = stack.aiAppStore;
 export const modelServing = stack.modelServing;
 export const azureml = stack.azureml;
+export const redpointAml = stack.redpointAml;

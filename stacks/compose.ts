@@ -21,6 +21,8 @@ import { aksClusterArgs } from "./aks";
 import { azureMlExtensionArgs } from "./platforms/azureml";
 import { aiAppStoreArgs } from "./platforms/ai-app-store";
 import { inferencePipelineArgs } from "./platforms/inference-pipeline";
+import { RedpointAml } from "../components/platforms/redpoint-aml";
+import { redpointAmlArgs } from "./platforms/redpoint-aml";
 
 /** How the registry's transform is installed: the engine's stack-wide transform in a real run. */
 export type InstallTransform = (transform: (input: TransformInput) => Record<string, unknown> | undefined) => void;
@@ -84,6 +86,23 @@ export interface StackOutputs {
     modelServing?: Record<string, ModelEndpoint>;
     /** The AzureML extension, when `azureml.enabled`. */
     azureml?: AzureMlOutput;
+    /** Redpoint AML's URLs, when `redpointAml.enabled`. */
+    redpointAml?: RedpointAmlOutput;
+}
+
+/** Redpoint AML's stack output (`redpointAml`): the guide's three URLs, no secret. */
+export interface RedpointAmlOutput {
+    namespace: pulumi.Output<string>;
+    /** The guide's UI login (`http://EXTERNAL-IP/#/Login`); with no host, known once the Ingress has an address. */
+    uiLoginUrl: pulumi.Output<string | undefined>;
+    /** The admin page (`/Admin/`). */
+    adminUrl: pulumi.Output<string | undefined>;
+    /** The Swagger docs (`/docs/`). */
+    docsUrl: pulumi.Output<string | undefined>;
+    /** How MongoDB is provided: embedded, chart, external or cosmosdb. */
+    mongodb: string;
+    /** The microservices deployed. */
+    services: string[];
 }
 
 /** The AzureML extension's stack output (`azureml`): ids and names only, no secret. */
@@ -197,6 +216,11 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
         azureml = new AzureMlExtension("azureml", azureMlExtensionArgs(cfg, cluster.aks), ctx, opts);
     }
 
+    let aml: RedpointAml | undefined;
+    if (cfg["redpointAml.enabled"] && store) {
+        aml = new RedpointAml("aml", redpointAmlArgs(cfg, store), ctx, opts);
+    }
+
     const platformNamespaces = constructed.filter((r): r is PlatformNamespace => r instanceof PlatformNamespace);
     const namespaces = platformNamespaces.filter((ns) => !ns.existing).map((ns) => ns.name);
     for (const unused of cfg["cluster.existingNamespaces"].filter((n) => !platformNamespaces.some((ns) => ns.plainName === n))) {
@@ -243,6 +267,14 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
             namespace: RELEASE_NAMESPACE,
             scoringDomain: azureml.scoringDomain,
             ...(azureml.compute ? { computeId: azureml.compute.computeId, computeNamespace: azureml.compute.namespace.name, workspaceId: azureml.compute.workspaceId } : {}),
+        },
+        redpointAml: aml && {
+            namespace: aml.namespace.name,
+            uiLoginUrl: aml.uiLoginUrl,
+            adminUrl: aml.adminUrl,
+            docsUrl: aml.docsUrl,
+            mongodb: aml.mongodbMode,
+            services: Object.keys(aml.deployments),
         },
     };
 }

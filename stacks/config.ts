@@ -103,8 +103,8 @@ const platformNeedsRule: Rule<SettingKey> = (v, problem) => {
 };
 
 // In this order: the problems of one config are listed in it.
-const [pipeline, appStore, modelServing, azureml] = PLATFORMS;
-const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, eksClusterRule as Rule<SettingKey>, aksClusterRule as Rule<SettingKey>, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule, azureml.rule];
+const [pipeline, appStore, modelServing, azureml, redpointAml] = PLATFORMS;
+const RULES: Rule<SettingKey>[] = [registryRule, storageRule, dataRule, clusterRule, eksClusterRule as Rule<SettingKey>, aksClusterRule as Rule<SettingKey>, platformNeedsRule, pipeline.rule, ingressRule, appStore.rule, modelServing.rule, azureml.rule, redpointAml.rule];
 
 /** Settings repeated per named instance (`<prefix>.<name>.<field>`, e.g. `modelServing.models.<name>.image`). */
 const INSTANCES: InstanceSettings[] = PLATFORMS.flatMap((p) => (p.instances ? [p.instances] : []));

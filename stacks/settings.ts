@@ -12,12 +12,13 @@ import { AI_APP_STORE, AI_APP_STORE_SETTINGS } from "./platforms/ai-app-store";
 import { INFERENCE_PIPELINE, INFERENCE_PIPELINE_SETTINGS } from "./platforms/inference-pipeline";
 import { MODEL_SERVING, MODEL_SERVING_SETTINGS, ModelServingInstances } from "./platforms/model-serving";
 import { AZUREML, AZUREML_SETTINGS } from "./platforms/azureml";
+import { REDPOINT_AML, REDPOINT_AML_SETTINGS, RedpointAmlInstances } from "./platforms/redpoint-aml";
 import type { Setting } from "./setting";
 
 export type { Setting, SettingType } from "./setting";
 
 /** The platforms, in the order of the settings table and of the rules. */
-export const PLATFORMS = [INFERENCE_PIPELINE, AI_APP_STORE, MODEL_SERVING, AZUREML] as const;
+export const PLATFORMS = [INFERENCE_PIPELINE, AI_APP_STORE, MODEL_SERVING, AZUREML, REDPOINT_AML] as const;
 
 export const SETTINGS = {
     ...FOUNDATION_SETTINGS,
@@ -25,10 +26,11 @@ export const SETTINGS = {
     ...AI_APP_STORE_SETTINGS,
     ...MODEL_SERVING_SETTINGS,
     ...AZUREML_SETTINGS,
+    ...REDPOINT_AML_SETTINGS,
     ...LABEL_SETTINGS,
 } satisfies Record<string, Setting>;
 
 export type SettingKey = keyof typeof SETTINGS;
 /** The parsed per-instance settings (`modelServing.models.<name>.*`), keyed by their prefix. */
-export type InstanceConfig = ModelServingInstances;
+export type InstanceConfig = ModelServingInstances & RedpointAmlInstances;
 export const PROJECT = "mlplat";

@@ -67,7 +67,8 @@ const installInProcess: InstallTransform = (transform) =>
  * Runs the stack with `config` (keys without the `mlplat:` prefix; other namespaces such
  * as `aws:region` given in full) and `secretKeys` marked as `--secret`.
  */
-export async function runStack(config: Record<string, string>, secretKeys: string[] = []): Promise<StackRun> {
+export async function runStack(config: Record<string, string>, given: string[] = []): Promise<StackRun> {
+    const secretKeys = withFileSecrets(config, given);
     const resources: Registered[] = [];
     pulumi.runtime.setMocks({
         newResource: (args) => {
@@ -101,13 +102,23 @@ export async function runStack(config: Record<string, string>, secretKeys: strin
     return { resources: resources.filter((r) => r.type !== "pulumi:pulumi:Stack"), outputs, serializedOutputs, error };
 }
 
-/** The stack file's config, with test values substituted for the secrets its comments tell operators to set. */
+/**
+ * The test value standing for a `secure:` value of a stack file (set with --secret; its
+ * ciphertext is not decrypted here). runStack and configProblems treat it as a secret.
+ */
+export const fileSecret = (key: string) => `unit-file-secret-${key}`;
+const withFileSecrets = (config: Record<string, string>, secretKeys: string[]) =>
+    [...secretKeys, ...Object.keys(config).filter((k) => config[k] === fileSecret(k))];
+
+/** The stack file's config, with test values substituted for the secrets its comments tell operators to set, and for its `secure:` values. */
 export function stackFileConfig(stack: "dev" | "prod" | "azure"): Record<string, string> {
     const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
     const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
     const out: Record<string, string> = {};
     for (const [k, v] of Object.entries(doc.config ?? {})) {
-        out[k.startsWith("mlplat:") ? k.slice("mlplat:".length) : k] = typeof v === "string" ? v : JSON.stringify(v);
+        const key = k.startsWith("mlplat:") ? k.slice("mlplat:".length) : k;
+        const secure = v !== null && typeof v === "object" && "secure" in v;
+        out[key] = secure ? fileSecret(key) : typeof v === "string" ? v : JSON.stringify(v);
     }
     return out;
 }
@@ -145,7 +156,8 @@ current-context: local
  * Parses `config` (keys without the `mlplat:` prefix, `secretKeys` set with --secret) and
  * returns every problem as [key, message]; each problem must name its fix.
  */
-export function configProblems(config: Record<string, string>, secretKeys: string[] = []): [string, string][] {
+export function configProblems(config: Record<string, string>, given: string[] = []): [string, string][] {
+    const secretKeys = withFileSecrets(config, given);
     const full = (k: string) => (k.includes(":") ? k : `mlplat:${k}`);
     try {
         parseConfig(Object.fromEntries(Object.entries(config).map(([k, v]) => [full(k), v])), new Set(secretKeys.map(full)));
