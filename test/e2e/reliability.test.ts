@@ -7,6 +7,7 @@
 // App Store's backend creates.
 import * as assert from "assert";
 import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
 import * as path from "path";
 import { LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { cluster, E2E_CLUSTER_DIR, kubectl, projectCopy, ROOT, toolEnv } from "./env";
@@ -66,6 +67,24 @@ describe("upstream CRDs on the local control plane refuse what the real controll
             assert.match(bad.message, c.because);
         });
     }
+});
+
+describe("the prod stack's NetworkPolicies, as rendered (test/unit/snapshots/prod.json)", function () {
+    this.timeout(300_000);
+    // Prod installs KEDA and Emissary from charts the local control plane cannot fetch: its
+    // policies (those of the controllers' namespaces included) are checked by the API server
+    // in a dry run, in the default namespace (theirs do not exist here).
+    const snapshot = JSON.parse(fs.readFileSync(path.join(ROOT, "test", "unit", "snapshots", "prod.json"), "utf8"));
+    const policies = Object.entries(snapshot.resources as Record<string, { inputs: any }>)
+        .filter(([urn]) => urn.startsWith("kubernetes:networking.k8s.io/v1:NetworkPolicy::"));
+
+    it("every one is accepted by the API server (KEDA's, Emissary's and apiext's among them)", () => {
+        const names = policies.map(([, r]) => `${r.inputs.metadata.namespace}/${r.inputs.metadata.name}`);
+        for (const ns of ["keda", "emissary", "emissary-system"]) assert.ok(names.some((n) => n.startsWith(`${ns}/`)), `${ns}: no policy rendered`);
+        const refused = policies.map(([urn, r]) => ({ urn, res: serverDryRun({ ...r.inputs, metadata: { ...r.inputs.metadata, namespace: "default" } }) }))
+            .filter((x) => !x.res.ok).map((x) => `${x.urn}: ${x.res.message}`);
+        assert.deepStrictEqual(refused, []);
+    });
 });
 
 describe("dev stack: disruption budgets, Pod Security, NetworkPolicies, a node drain", function () {
