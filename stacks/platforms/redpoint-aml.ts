@@ -40,7 +40,7 @@ export const REDPOINT_AML_SETTINGS = {
     "redpointAml.cosmosdb.accountName": str("", "Name of the Cosmos DB account: globally unique, 3-44 lowercase letters, digits and '-'. Required in cosmosdb mode."),
     "redpointAml.cosmosdb.database": str("aml", "MongoDB database AML uses in the Cosmos DB account (put in the connection string)."),
     "redpointAml.cosmosdb.serverVersion": str("4.2", "MongoDB API version of the Cosmos DB account."),
-    "redpointAml.dockerHub.username": str("", "Docker Hub account Redpoint support granted pull access to its private repository: a `kubernetes.io/dockerconfigjson` Secret (`aml-dockerhub`) is attached to every AML pod. Empty: no pull secret (images from a mirror or public). Not in mirror mode, where the mirror's pull secret is used."),
+    "redpointAml.dockerHub.username": str("", "Docker Hub account Redpoint support granted pull access to its private repository: a `kubernetes.io/dockerconfigjson` Secret (`aml-dockerhub`) is attached to every AML pod. Empty: no pull secret (public images). In mirror mode the pods use the mirror's pull secret instead (this account is then the one the images are copied into the mirror with)."),
     "redpointAml.dockerHub.token": secret("Access token (or password) of redpointAml.dockerHub.username."),
     "redpointAml.host": str("", "Host name of the five Ingresses, e.g. `aml.example.com`; empty: any host (the URLs use the ingress controller's address, as the guide's EXTERNAL-IP)."),
     "redpointAml.tls.secretName": str("", "`kubernetes.io/tls` Secret in AML's namespace for redpointAml.host; setting it (or tls.clusterIssuer) makes the URLs https. Empty with tls.clusterIssuer set means `aml-tls`."),
@@ -179,11 +179,9 @@ const mongoRule: Rule<FoundationKey | AmlKey> = (v, problem) => {
 const registryAndTlsRule: Rule<FoundationKey | AmlKey> = (v, problem) => {
     const user = isSet(v["redpointAml.dockerHub.username"]);
     const token = isSet(v["redpointAml.dockerHub.token"]);
-    if (v["registry.mode"] === "mirror") {
-        for (const k of ["redpointAml.dockerHub.username", "redpointAml.dockerHub.token"] as const) {
-            if (isSet(v[k])) problem(k, "is set but registry.mode is mirror: AML's images are pulled from the mirror with its pull secret, so it would be ignored", `pulumi config rm ${k}`);
-        }
-    } else if (user !== token) {
+    // In mirror mode the pods pull with the mirror's secret; the account is still the one the
+    // images are copied into the mirror with, so its settings are not refused there.
+    if (user !== token) {
         const missing = user ? "redpointAml.dockerHub.token" : "redpointAml.dockerHub.username";
         problem(missing, "the Docker Hub username and token go together", setCmd(missing, user ? "<token>" : "mycompany", !user ? false : true));
     }
