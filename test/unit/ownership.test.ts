@@ -54,7 +54,7 @@ describe("ownership", function () {
         assert.ok(names.includes("mlplat-storage") && names.includes("inference-engine"));
         const inside = kubernetesObjects(existing).filter((r) => r.inputs.metadata.namespace === "mlplat-inference");
         assert.ok(inside.some((r) => r.type === "kubernetes:apps/v1:Deployment"), "the pipeline's Deployments still go into the namespace");
-        assert.deepStrictEqual(existing.outputs.namespaces, ["mlplat-storage", "inference-engine", "mlem"]);
+        assert.deepStrictEqual(existing.outputs.namespaces, ["mlplat-storage", "inference-engine", "mlem", "aml"]);
     });
 
     it("refuses an existing namespace that is not a namespace name", () => {

@@ -62,7 +62,7 @@ describe("dev stack", function () {
             "pod-security.kubernetes.io/audit": "restricted",
             "pod-security.kubernetes.io/warn": "restricted",
         });
-        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine", "mlem"]);
+        assert.deepStrictEqual(run.outputs.namespaces, ["mlplat-storage", "mlplat-inference", "ai-appstore", "inference-engine", "mlem", "aml"]);
     });
 
     it("registers MinIO: server, service, volume, root and service-user secrets, bucket Job", () => {
@@ -77,7 +77,7 @@ describe("dev stack", function () {
         one(run, "kubernetes:core/v1:Secret", "minio-root");
         // The bucket user's Secret in MinIO's namespace and in the App Store's, its consumer.
         assert.deepStrictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.metadata.name === "minio-service-user")
-            .map((s) => s.inputs.metadata.namespace).sort(), ["ai-appstore", "mlplat-storage"]);
+            .map((s) => s.inputs.metadata.namespace).sort(), ["ai-appstore", "aml", "mlplat-storage"]);
         const job = one(run, "kubernetes:batch/v1:Job", "minio-bucket-init");
         assert.strictEqual(job.inputs.spec.template.spec.containers[0].env.find((e: any) => e.name === "BUCKET").value, "mlplat-dev");
         const policy = JSON.parse(one(run, "kubernetes:core/v1:ConfigMap", "minio-bucket-policy").inputs.data["policy.json"]);
@@ -92,8 +92,8 @@ describe("dev stack", function () {
         const specs = podSpecs(run);
         // MinIO (server, bucket Job); the inference pipeline (DB-init Job, model, gateway, worker,
         // collector, API service) and its embedded PostgreSQL, Redis, RabbitMQ; the AI App Store
-        // (backend, frontend) and its embedded MongoDB.
-        assert.strictEqual(specs.length, 16);
+        // (backend, frontend) and its embedded MongoDB; Redpoint AML's 14 services and its MongoDB.
+        assert.strictEqual(specs.length, 31);
         for (const { owner, spec } of specs) {
             // Only the App Store's backend talks to the API server (it manages inference services).
             assert.strictEqual(spec.automountServiceAccountToken, owner === "kubernetes:apps/v1:Deployment appstore-backend", owner);
@@ -113,8 +113,8 @@ describe("dev stack", function () {
         }
     });
 
-    it("registers no pull secret and keeps public images", () => {
-        assert.strictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/dockerconfigjson").length, 0);
+    it("registers no pull secret but AML's Docker Hub one, and keeps public images", () => {
+        assert.deepStrictEqual(byType(run, "kubernetes:core/v1:Secret").filter((s) => s.inputs.type === "kubernetes.io/dockerconfigjson").map((s) => s.inputs.metadata.name), ["aml-dockerhub"]);
         assert.deepStrictEqual(run.outputs.images, [
             "aas-backend:1.0.11", "aas-frontend:1.0.11",
             "hashicorp/http-echo:1.0.0", "jeffail/benthos:4.21.0",
