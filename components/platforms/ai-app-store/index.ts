@@ -220,19 +220,21 @@ interface NamespaceSpec {
     podSecurity?: PodSecurity;
 }
 
-/** Pod Security levels below restricted the App Store's namespaces need, and why. */
-export const POD_SECURITY: Record<"inference" | "emissary" | "knative", PodSecurity> = {
+/**
+ * Pod Security levels below restricted the App Store's namespaces need, and why. Knative's
+ * namespaces stay restricted: every pod of Knative Serving 1.8.3's core manifest and of
+ * net-kourier 1.8.1's (controller, Kourier gateway) runs non-root, without privilege
+ * escalation, with all capabilities dropped and seccomp RuntimeDefault (their
+ * config/core/deployments/*.yaml and config/300-*.yaml at those tags).
+ */
+export const POD_SECURITY: Record<"inference" | "emissary", PodSecurity> = {
     inference: {
         level: "baseline",
         reason: "the App Store backend creates users' inference services from its own templates (appstore-ai back-end/src/templates: Deployment, Knative Service) with no securityContext; restricted would refuse every one of them",
     },
     emissary: {
         level: "baseline",
-        reason: "Emissary 3.4's chart and CRDs manifest (emissary-apiext) set no seccompProfile and drop no capabilities; restricted would refuse their pods",
-    },
-    knative: {
-        level: "baseline",
-        reason: "Knative Serving 1.8 and net-kourier 1.8 release manifests, rendered by the provider and not checked against restricted on this project's clusters; audit and warn report any gap",
+        reason: "Emissary 3.4's pods set no seccomp profile and drop no capabilities: the emissary-ingress chart 8.4.0 gives only runAsUser 8888 and allowPrivilegeEscalation false, its ambassador-agent Deployment no securityContext at all, and the CRDs manifest's emissary-apiext none; restricted would refuse them",
     },
 };
 
@@ -247,8 +249,8 @@ function namespacesOf(args: AiAppStoreArgs): NamespaceSpec[] {
         out.push({ key: "emissary-ns", name: e.namespace ?? EMISSARY.namespace, partOf: "emissary", podSecurity: POD_SECURITY.emissary });
     }
     if (args.engines.knative?.install) {
-        out.push({ key: "knative-serving-ns", name: KNATIVE.servingNamespace, partOf: "knative", fromManifest: true, podSecurity: POD_SECURITY.knative });
-        out.push({ key: "kourier-system-ns", name: KNATIVE.kourierNamespace, partOf: "knative", fromManifest: true, podSecurity: POD_SECURITY.knative });
+        out.push({ key: "knative-serving-ns", name: KNATIVE.servingNamespace, partOf: "knative", fromManifest: true });
+        out.push({ key: "kourier-system-ns", name: KNATIVE.kourierNamespace, partOf: "knative", fromManifest: true });
     }
     return out;
 }
