@@ -749,7 +749,8 @@ describe("AI App Store: dev and prod stacks", function () {
         if (run.error) throw run.error;
         assert.strictEqual(byType(run, CHART).length + byType(run, CONFIGFILE).length, 0, "no chart or manifest to fetch");
         assert.strictEqual(one(run, LISTENER).inputs.metadata.namespace, "emissary");
-        assert.strictEqual(one(run, STATEFULSET, "mongodb").inputs.metadata.namespace, NS);
+        // Its own MongoDB (Redpoint AML in the dev stack has another, in aml).
+        assert.strictEqual(one(run, STATEFULSET, "appstore-mongodb-server").inputs.metadata.namespace, NS);
         assert.deepStrictEqual([containerOf(one(run, DEPLOYMENT, APP.backend)).image, containerOf(one(run, DEPLOYMENT, APP.frontend)).image], ["aas-backend:1.0.11", "aas-frontend:1.0.11"]);
         assert.deepStrictEqual(run.outputs.aiAppStore.storageUrl, "http://storage.appstore.mlplat.localhost");
         assert.deepStrictEqual(run.outputs.aiAppStore.frontendUrl, "http://appstore.mlplat.localhost");
