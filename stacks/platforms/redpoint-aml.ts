@@ -4,7 +4,7 @@
 import { z } from "zod";
 import {
     AmlEndpoint, AmlServiceArgs, DEFAULT_ENDPOINT_SERVICES, AML_NAMESPACE, DEFAULT_PATHS, AML_RUN_AS_USER, DEFAULT_SERVICE_RESOURCES,
-    ENDPOINTS, ingressProblems, KNOWN_PORTS, OPTIONAL_SECRETS, PUBLIC_SERVICES, RedpointAmlArgs, SECRETS_TABLE, serviceProblems, SETTING_SECRETS, SettingSecret,
+    ENDPOINTS, envProblems, ingressProblems, KNOWN_PORTS, OPTIONAL_SECRETS, PUBLIC_SERVICES, RedpointAmlArgs, SECRETS_TABLE, serviceProblems, SETTING_SECRETS, SettingSecret,
 } from "../../components/platforms/redpoint-aml";
 import type { ObjectStore } from "../../components/storage";
 import { dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
@@ -147,7 +147,7 @@ export const redpointAmlRule: Rule<FoundationKey | AmlKey | "inferencePipeline.e
 /** What the component refuses (ports, names, ingress services and paths), by config key. */
 function componentProblems(cfg: AmlConfig, services: Record<string, ServiceConfig>, report: (key: string, message: string, hint: string) => void): void {
     const args = amlServices(cfg);
-    for (const p of serviceProblems(args)) {
+    for (const p of [...serviceProblems(args), ...envProblems(args)]) {
         // Images: required above, pinned by the format; port ranges and replicas: formats.
         if (!p.service || p.field === "image" || p.field === "replicas" || p.field === "probePath" || p.field === "runAsUser") continue;
         if (p.field === "port" && isSet(services[p.service]?.port) && services[p.service].port !== 0) continue;

@@ -141,7 +141,7 @@ describe("Redpoint AML: the component through the stack", function () {
     this.timeout(60_000);
 
     it("14 Deployments and Services in namespace aml, secure defaults, TCP probes on the port, requests and limits, the Docker Hub pull secret on every pod", async () => {
-        const run = await stack({ "redpointAml.services.dbapi.probePath": "/health" });
+        const run = await stack({ "redpointAml.services.dbapi.probePath": "/health", "redpointAml.services.dbapi.env": `["LOG_LEVEL=info"]` });
         const ns = one(run, "kubernetes:core/v1:Namespace", NS).inputs;
         assert.strictEqual(ns.metadata.labels["pod-security.kubernetes.io/enforce"], "restricted");
         assert.strictEqual(inNs(run, SERVICE).filter((s) => s.inputs.metadata.labels["app.kubernetes.io/component"] === "microservice").length, 14);
@@ -161,7 +161,10 @@ describe("Redpoint AML: the component through the stack", function () {
             assert.deepStrictEqual(Object.keys(c.resources.requests).sort(), ["cpu", "ephemeral-storage", "memory"]);
             const port = Number(BASE[`redpointAml.services.${name}.port`]);
             assert.deepStrictEqual(c.ports, [{ name: "service", containerPort: port, protocol: "TCP" }]);
-            if (name === "dbapi") assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/health", port: "service" });
+            if (name === "dbapi") {
+                assert.deepStrictEqual(c.readinessProbe.httpGet, { path: "/health", port: "service" });
+                assert.deepStrictEqual(envOf(c).LOG_LEVEL, { value: "info" }, "plain settings reach the container");
+            }
             else assert.deepStrictEqual(c.readinessProbe.tcpSocket, { port: "service" });
             assert.deepStrictEqual(c.livenessProbe.tcpSocket, { port: "service" });
             const svc = inNs(run, SERVICE).find((s) => s.inputs.metadata.name === name)!;
@@ -395,6 +398,9 @@ describe("Redpoint AML: invalid config, each problem with its key", () => {
         ], [...Object.keys(SECRETS), "data.mongodb.external.uri"]],
         ["a port listed twice", { "redpointAml.services.admin-ui.extraPorts": `["9006"]` }, [], [
             ["mlplat:redpointAml.services.admin-ui.extraPorts", "port 9006 is listed twice (a Service cannot expose a port twice)"],
+        ]],
+        ["a table variable as a plain setting", { "redpointAml.services.dbapi.env": `["LOG_LEVEL=info","RPDM_PASS=plain"]` }, [], [
+            ["mlplat:redpointAml.services.dbapi.env", "sets RPDM_PASS, a variable of the guide's secrets table: it reaches containers only from its Secret"],
         ]],
         ["a path used twice", { "redpointAml.ingress.auth.path": "/Admin/" }, [], [
             ["mlplat:redpointAml.ingress.auth.path", "path /Admin/ is already the admin endpoint's (two Ingresses cannot route one path)"],

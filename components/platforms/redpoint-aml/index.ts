@@ -21,7 +21,7 @@ import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe
 import { CONNECTIONS, connectionStringForm, DataConnection, DataService, DataServiceArgs, isConnectionString } from "../../data";
 import { dockerConfigJson } from "../../registry";
 import { CREDENTIAL_KEYS, ObjectStore } from "../../storage/types";
-import { OPTIONAL_SECRETS, SECRETS_TABLE, secretKeyOf, SecretVariableName, secretVariablesOf, SETTING_SECRETS, SettingSecret } from "./secrets";
+import { envProblems, OPTIONAL_SECRETS, SECRETS_TABLE, secretKeyOf, SecretVariableName, secretVariablesOf, SETTING_SECRETS, SettingSecret } from "./secrets";
 import {
     AmlEndpoint, AmlIngressArgs, AmlProblem, AmlServiceArgs, AML_NAMESPACE, AML_RUN_AS_USER, DEFAULT_SERVICE_RESOURCES, ENDPOINTS,
     ingressProblems, AML_PART_OF, serviceProblems,
@@ -84,8 +84,8 @@ const isCosmos = (m: AmlMongoArgs): m is { cosmosdb: CosmosDbArgs } => "cosmosdb
 
 /** Every problem with `args`, named by the Args field; the constructor refuses any. */
 export function redpointAmlProblems(args: RedpointAmlArgs): AmlProblem[] {
-    const problems = [...serviceProblems(args.services), ...ingressProblems(args.ingresses, args.services)];
-    const add = (field: string, message: string) => problems.push({ field: field as AmlProblem["field"], message });
+    const problems = [...serviceProblems(args.services), ...envProblems(args.services), ...ingressProblems(args.ingresses, args.services)];
+    const add = (field: string, message: string) => problems.push({ field, message });
     for (const k of SETTING_SECRETS) if (!OPTIONAL_SECRETS.includes(k) && !args.secrets[k]) add(`secrets.${k}`, `has no value (${k} is in the guide's secrets table)`);
     const m = args.mongodb;
     if (isCosmos(m)) {
@@ -99,7 +99,7 @@ export function redpointAmlProblems(args: RedpointAmlArgs): AmlProblem[] {
     return problems;
 }
 
-const describe = (p: AmlProblem) => `${p.service ? `service ${p.service}: ` : p.endpoint ? `ingress ${p.endpoint}: ` : ""}${p.field}: ${p.message}`;
+const problemText = (p: AmlProblem) => `${p.service ? `service ${p.service}: ` : p.endpoint ? `ingress ${p.endpoint}: ` : ""}${p.field}: ${p.message}`;
 
 /** The MongoDB connection as the containers see it. */
 interface MongoSource {
@@ -145,7 +145,7 @@ export class RedpointAml extends pulumi.ComponentResource {
         this.ctx = ctx;
         this.resourceName = name;
         const problems = redpointAmlProblems(args);
-        if (problems.length > 0) throw new Error(`RedpointAml ${name}: ${problems.map(describe).join("; ")}`);
+        if (problems.length > 0) throw new Error(`RedpointAml ${name}: ${problems.map(problemText).join("; ")}`);
 
         this.namespace = this.createNamespace(args);
         const mongo = this.mongoSource(args.mongodb);

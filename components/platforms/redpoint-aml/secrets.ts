@@ -1,7 +1,7 @@
 // The guide's secrets table, as one table: which environment variable each of the five
 // public services reads from a Secret, and where mlplat takes its value. Containers get
 // exactly these variables through secretKeyRef and no other secret. Pure code.
-import type { PublicService } from "./services";
+import type { AmlProblem, AmlServiceArgs, PublicService } from "./services";
 
 /** Where a variable's value comes from. */
 export type SecretSource =
@@ -58,3 +58,10 @@ export function secretVariablesOf(service: string): SecretVariableName[] {
 
 /** The key of the platform's own Secret holding a setting's value (lowercase, a valid Secret key). */
 export const secretKeyOf = (variable: SettingSecret) => variable.toLowerCase().replace(/_/g, "-");
+
+/** A table variable among a service's plain env would reach the container as a plain value: refused. */
+export function envProblems(services: AmlServiceArgs[]): AmlProblem[] {
+    return services.flatMap((s) => Object.keys(s.env ?? {}).filter((k) => k in SECRETS_TABLE).map((k) => ({
+        service: s.name, field: "env", message: `sets ${k}, a variable of the guide's secrets table: it reaches containers only from its Secret`,
+    })));
+}

@@ -80,7 +80,8 @@ export interface AmlIngressArgs {
 export interface AmlProblem {
     service?: string;
     endpoint?: AmlEndpoint;
-    field: "name" | "image" | "port" | "extraPorts" | "replicas" | "probePath" | "runAsUser" | "services" | "service" | "path";
+    /** The AmlServiceArgs or AmlIngressArgs field, or an Args path (`secrets.RPDM_PASS`). */
+    field: string;
     message: string;
 }
 
