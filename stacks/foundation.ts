@@ -280,19 +280,21 @@ export const ingressRule: FoundationRule = (v, problem) => {
 };
 
 /** The image lock file of a stack (`registry.mirror.lockFile`, default `images.<stack>.lock` in the project). */
-export function lockFilePath(cfg: FoundationConfig, stack: string): string {
+export function lockFilePath(cfg: Pick<FoundationConfig, "registry.mirror.lockFile">, stack: string): string {
     return cfg["registry.mirror.lockFile"] || `images.${stack}.lock`;
 }
 
 /**
  * The registry's lock arguments: the lock when registry.mirror.pinDigests is on; the inventory
- * file when `make mirror` previews the stack (MLPLAT_IMAGE_INVENTORY) to list its images.
+ * file and the charts' public sources when `make mirror` previews the stack to list its images
+ * (MLPLAT_IMAGE_INVENTORY, MLPLAT_CHART_SOURCES: scripts/mirror/stack.ts).
  */
-export function registryLockArgs(cfg: FoundationConfig, stack: string): Pick<RegistryArgs, "lock" | "inventoryFile"> {
+export function registryLockArgs(cfg: FoundationConfig, stack: string): Pick<RegistryArgs, "lock" | "inventoryFile" | "chartSources"> {
     if (cfg["registry.mode"] !== "mirror") return {};
     const inventoryFile = process.env.MLPLAT_IMAGE_INVENTORY || undefined;
-    if (!cfg["registry.mirror.pinDigests"]) return { inventoryFile };
-    return { lock: readLock(path.resolve(lockFilePath(cfg, stack))), inventoryFile };
+    const chartSources = inventoryFile && process.env.MLPLAT_CHART_SOURCES ? JSON.parse(process.env.MLPLAT_CHART_SOURCES) : undefined;
+    if (!cfg["registry.mirror.pinDigests"]) return { inventoryFile, chartSources };
+    return { lock: readLock(path.resolve(lockFilePath(cfg, stack))), inventoryFile, chartSources };
 }
 
 /** The DataServiceArgs that the stack config gives a service (`data.<service>.*`, `registry.chartMirror`). */

@@ -30,6 +30,11 @@ export interface RegistryArgs {
      * lacks, write every image's source and mirror reference to this JSON file.
      */
     inventoryFile?: string;
+    /**
+     * Inventory mode: public sources of the charts, keyed by their chart-mirror URL
+     * (`oci://<chartMirror>/<chart>`), so a preview renders them before they are mirrored.
+     */
+    chartSources?: Record<string, { chart: string; repo?: string }>;
 }
 
 /** One image the stack deploys: where it comes from and the reference the cluster pulls. */
@@ -87,6 +92,8 @@ export class Registry extends pulumi.ComponentResource {
      * objects without any. Install it stack-wide (`pulumi.runtime.registerResourceTransform`).
      */
     transformProps(input: TransformInput): Record<string, unknown> | undefined {
+        const chartSource = input.type === "kubernetes:helm.sh/v4:Chart" ? this.args.chartSources?.[String(input.props.chart)] : undefined;
+        if (chartSource) return { ...input.props, chart: chartSource.chart, repositoryOpts: chartSource.repo ? { repo: chartSource.repo } : undefined };
         const image = (image: string) => {
             const relocated = this.relocate(image);
             this.seen.add(relocated);
