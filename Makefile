@@ -16,6 +16,7 @@ help:
 	@echo "make cluster-up | down | cluster-status   the local control plane"
 	@echo "make tools       build the Pulumi CLI, providers and control plane from Go modules (cached)"
 	@echo "make gen         regenerate Pulumi.yaml and docs/configuration.md from stacks/settings.ts"
+	@echo "make mirror STACK=...   copy the stack's images and charts into its mirror, pinned in images.<stack>.lock (mirror-export / mirror-import: docs/air-gap.md)"
 
 # npm ci when node_modules is missing or older than the lock file. Install scripts stay
 # unapproved on purpose: the only ones are @pulumi/kubernetes' plugin download (we build
@@ -130,3 +131,29 @@ test-model-image: deps
 test: test-model-image
 
 .PHONY: model-image test-model-image
+
+# Air gap (docs/air-gap.md): every image and chart of a stack carried into its mirror with crane,
+# pinned by digest in images.<stack>.lock (scripts/mirror.sh):
+#   make mirror STACK=prod                            copy into the mirror, write the lock
+#   make mirror-export STACK=prod [BUNDLE=file.tar]   one bundle of OCI layouts (connected side)
+#   make mirror-import STACK=prod BUNDLE=file.tar     push it into the mirror, digests verified
+mirror: deps
+	scripts/build-tools.sh crane pulumi
+	scripts/mirror.sh mirror "$(STACK)"
+
+mirror-export: deps
+	scripts/build-tools.sh crane pulumi
+	scripts/mirror.sh export "$(STACK)" "$(or $(BUNDLE),mirror-$(STACK).tar)"
+
+mirror-import: deps
+	scripts/build-tools.sh crane pulumi
+	scripts/mirror.sh import "$(STACK)" "$(BUNDLE)"
+
+# make mirror / export / import against loopback registries (crane registry serve, an auth front).
+test-mirror: deps
+	scripts/build-tools.sh crane pulumi
+	node_modules/.bin/mocha --config test/mirror/.mocharc.yml
+
+test: test-mirror
+
+.PHONY: mirror mirror-export mirror-import test-mirror

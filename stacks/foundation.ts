@@ -10,7 +10,7 @@ import type { PlatformNamespace } from "../components/core/namespace";
 import {
     connectionStringForm, DATA_MODES, DATA_SERVICES, DataMode, DataService, DataServiceArgs, DataServiceName, isConnectionString,
 } from "../components/data";
-import { readLock, type RegistryArgs } from "../components/registry";
+import { defaultLockFile, readLock, type RegistryArgs } from "../components/registry";
 import {
     bool, changedUnder, choice, ConfigOf, Setting, dnsLabel, dnsName, exactVersion, expandHome, Format, hostName, int, isSet, list, NAMESPACE,
     namespaceName, optional, pinnedImage, Rule, secret, setCmd, str, TRI_STATE,
@@ -281,7 +281,7 @@ export const ingressRule: FoundationRule = (v, problem) => {
 
 /** The image lock file of a stack (`registry.mirror.lockFile`, default `images.<stack>.lock` in the project). */
 export function lockFilePath(cfg: Pick<FoundationConfig, "registry.mirror.lockFile">, stack: string): string {
-    return cfg["registry.mirror.lockFile"] || `images.${stack}.lock`;
+    return cfg["registry.mirror.lockFile"] || defaultLockFile(stack);
 }
 
 /**

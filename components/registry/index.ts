@@ -5,7 +5,7 @@ import { ImageLock, lockKey, lockMissingMessage, pinnedImage } from "./lock";
 import { ImageField, mayHoldPodSpecs, relocateImage, rewriteImageFields, rewritePodSpecs } from "./relocate";
 
 export { relocateImage, rewritePodSpecs, mayHoldPodSpecs, rewriteImageFields, ImageField } from "./relocate";
-export { ImageLock, hasDigest, lockKey, pinnedImage, readLock } from "./lock";
+export { ImageLock, defaultLockFile, hasDigest, lockKey, pinnedImage, readLock } from "./lock";
 
 export interface RegistryArgs {
     /** `public`: images stay where they are. `mirror`: every image is relocated to `mirrorHost`. */

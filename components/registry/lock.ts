@@ -15,6 +15,9 @@ export interface ImageLock {
     charts?: Record<string, string>;
 }
 
+/** The lock file of a stack when registry.mirror.lockFile is empty: `images.<stack>.lock` in the project. */
+export const defaultLockFile = (stack: string) => `images.${stack}.lock`;
+
 const DIGEST = /^sha256:[0-9a-f]{64}$/;
 
 /** `postgres:16.4` → `docker.io/library/postgres:16.4`: one key whatever way the image is spelled. */

@@ -46,27 +46,31 @@ function mapSource(source: string): string {
     return from === undefined ? source : map[from] + source.slice(from.length);
 }
 
-function chartItem(c: ChartEntry, s: StackMirror): Item {
-    const rel = `${c.chart}:${c.version}`;
-    const repo = !c.source.startsWith("oci://");
-    const source = repo ? `${c.source} ${c.chart} ${c.version}` : `${c.source}:${c.version}`;
+/** Where a chart is read from: its source through the source map (a repository may map to an OCI location). */
+function mappedChart(c: ChartEntry): ChartEntry {
     const mapped = mapSource(c.source);
-    if (mapped.startsWith("oci://")) {
-        return { kind: "chart", source, pull: `${repo ? `${mapped.replace(/\/+$/, "")}/${c.chart}` : mapped}:${c.version}`.slice(6), target: c.target, rel };
-    }
-    return { kind: "chart", source, pull: mapped, target: c.target, rel, repo: { url: mapped, chart: c.chart, version: c.version } };
+    const repoToOci = !c.source.startsWith("oci://") && mapped.startsWith("oci://");
+    return { ...c, source: repoToOci ? `${mapped.replace(/\/+$/, "")}/${c.chart}` : mapped };
+}
+
+function chartItem(c: ChartEntry): Item {
+    const rel = `${c.chart}:${c.version}`;
+    const source = c.source.startsWith("oci://") ? `${c.source}:${c.version}` : `${c.source} ${c.chart} ${c.version}`;
+    const from = mappedChart(c).source;
+    if (from.startsWith("oci://")) return { kind: "chart", source, pull: `${from.slice(6)}:${c.version}`, target: c.target, rel };
+    return { kind: "chart", source, pull: from, target: c.target, rel, repo: { url: from, chart: c.chart, version: c.version } };
 }
 
 /** Every image and chart of the stack, charts first. */
 async function items(s: StackMirror): Promise<Item[]> {
     const inv = await inventoryUnderMocks(s);
-    const charts = inv.charts.map((c) => chartItem(c, s));
+    const charts = inv.charts.map(chartItem);
     let images = inv.images;
     // Chart-rendered images only exist in a preview (the provider renders the charts).
     if (charts.length > 0 && process.env.MLPLAT_MIRROR_PREVIEW !== "0") {
         say(`the stack installs ${charts.length} chart(s): previewing it for the images they render`);
         const all = new Map(images.map((i) => [i.source, i]));
-        for (const i of inventoryByPreview(s, inv.charts)) all.set(i.source, i);
+        for (const i of inventoryByPreview(s, inv.charts.map(mappedChart))) all.set(i.source, i);
         images = [...all.values()];
     }
     const imageItems = images.map((i): Item => ({ kind: "image", source: i.source, pull: mapSource(i.source), target: i.target, rel: i.target.slice(s.prefix.length + 1) }));

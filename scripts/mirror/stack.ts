@@ -8,11 +8,9 @@ import { spawnSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import * as pulumi from "@pulumi/pulumi";
 import type { InventoryEntry } from "../../components/registry";
-import { composeStack } from "../../stacks/compose";
-import { loadConfig, StackConfig } from "../../stacks/config";
-import { lockFilePath } from "../../stacks/foundation";
+import { defaultLockFile } from "../../components/registry/lock";
+import type { StackConfig } from "../../stacks/config";
 
 export interface StackMirror {
     stack: string;
@@ -62,7 +60,7 @@ export function readStack(stack: string, projectDir: string): StackMirror {
         chartPrefix: chartMirror || undefined,
         username: get("registry.mirror.username") || undefined,
         password: get("registry.mirror.password") || undefined,
-        lockFile: path.resolve(projectDir, lockFilePath({ "registry.mirror.lockFile": get("registry.mirror.lockFile") }, stack)),
+        lockFile: path.resolve(projectDir, get("registry.mirror.lockFile") || defaultLockFile(stack)),
     };
 }
 
@@ -76,6 +74,10 @@ function dummyKubeconfig(context: string): string {
 
 /** Runs the program under mocks: the images of its own objects (source → mirror) and its charts' public sources. */
 export async function inventoryUnderMocks(s: StackMirror): Promise<{ images: InventoryEntry[]; charts: ChartEntry[] }> {
+    // Loaded here, not at the top: the program takes seconds to load, and import needs none of it.
+    const pulumi = await import("@pulumi/pulumi");
+    const { composeStack } = await import("../../stacks/compose");
+    const { loadConfig } = await import("../../stacks/config");
     const charts: ChartEntry[] = [];
     pulumi.runtime.setMocks({
         newResource: (args) => {
@@ -84,15 +86,17 @@ export async function inventoryUnderMocks(s: StackMirror): Promise<{ images: Inv
         },
         call: (args) => args.inputs,
     }, "mlplat", s.stack, false);
-    pulumi.runtime.setAllConfig(s.raw, s.secretKeys);
+    // The cluster's kubeconfig need not exist on this machine: the mocks contact no cluster.
+    const raw = { ...s.raw };
+    const kind = raw["mlplat:cluster.kind"] ?? "local";
+    if (kind === "local" || (kind === "existing" && raw["mlplat:cluster.kubeconfig"])) raw["mlplat:cluster.kubeconfig"] = dummyKubeconfig(raw["mlplat:cluster.context"] || "local");
+    pulumi.runtime.setAllConfig(raw, s.secretKeys);
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-mirror-inv-")), "images.json");
     process.env.MLPLAT_IMAGE_INVENTORY = file;
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             // Public chart sources (not the chart mirror), and no lock: the inventory is what makes it.
             const cfg: StackConfig = { ...loadConfig(), "registry.chartMirror": "", "registry.mirror.pinDigests": false };
-            const kind = cfg["cluster.kind"];
-            if (kind === "local" || (kind === "existing" && cfg["cluster.kubeconfig"])) cfg["cluster.kubeconfig"] = dummyKubeconfig(cfg["cluster.context"] || "local");
             return composeStack(cfg, (t) => pulumi.runtime.registerStackTransformation((a) => {
                 const props = t({ type: a.type, props: a.props as Record<string, unknown> });
                 return props ? { props, opts: a.opts } : undefined;
