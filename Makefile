@@ -157,3 +157,15 @@ test-mirror: deps
 test: test-mirror
 
 .PHONY: mirror mirror-export mirror-import test-mirror
+
+# Benchmarks (bench/, results in docs/benchmarks.md): no-op preview/up and where the time goes,
+# pulumi up against the kubectl floor, cost per model to 1,000, tool builds (recorded). Each
+# script starts and purges its own control plane (.local/bench-cluster, shifted ports).
+# BENCH_RUNS=n rounds (default 3), alternated, medians printed.
+bench: install
+	bench/noop.sh
+	bench/floor.sh
+	bench/scale.sh
+	bench/tools.sh
+
+.PHONY: bench

@@ -1,0 +1,41 @@
+// node bench/variant.js DIR VARIANT: turns the program copy in DIR into one way of running it.
+//   ts-check      TypeScript through ts-node, type-checked at every run (ts-node's default)
+//   ts-transpile  TypeScript through ts-node, transpile only (tsconfig.json "ts-node": {"transpileOnly": true})
+//   js            compiled JavaScript: tsc -p tsconfig.build.json (index.ts included) into bin/,
+//                 Pulumi.yaml runtime.options.typescript false, main bin/index.js
+"use strict";
+const fs = require("fs");
+const path = require("path");
+const { execFileSync } = require("child_process");
+
+const [dir, variant] = process.argv.slice(2);
+const file = (f) => path.join(dir, f);
+const tsconfig = JSON.parse(fs.readFileSync(file("tsconfig.json"), "utf8"));
+let pulumiYaml = fs.readFileSync(file("Pulumi.yaml"), "utf8");
+const setRuntime = (typescript, main) => {
+    pulumiYaml = pulumiYaml
+        .replace(/^(\s+typescript:\s*)\S+$/m, `$1${typescript}`)
+        .replace(/^main:.*$/m, `main: ${main}`);
+};
+switch (variant) {
+    case "ts-check":
+        tsconfig["ts-node"] = { ...(tsconfig["ts-node"] ?? {}), transpileOnly: false };
+        setRuntime(true, "index.ts");
+        break;
+    case "ts-transpile":
+        tsconfig["ts-node"] = { ...(tsconfig["ts-node"] ?? {}), transpileOnly: true };
+        setRuntime(true, "index.ts");
+        break;
+    case "js": {
+        const build = JSON.parse(fs.readFileSync(file("tsconfig.build.json"), "utf8"));
+        if (!build.include.includes("index.ts")) build.include.unshift("index.ts");
+        fs.writeFileSync(file("tsconfig.build.json"), JSON.stringify(build, null, 2));
+        execFileSync(path.join(dir, "node_modules/.bin/tsc"), ["-p", file("tsconfig.build.json")], { stdio: "inherit" });
+        setRuntime(false, "bin/index.js");
+        break;
+    }
+    default:
+        throw new Error(`unknown variant ${variant} (ts-check, ts-transpile, js)`);
+}
+fs.writeFileSync(file("tsconfig.json"), JSON.stringify(tsconfig, null, 2));
+fs.writeFileSync(file("Pulumi.yaml"), pulumiYaml);
