@@ -4,10 +4,11 @@
 import * as assert from "assert";
 import { execFileSync } from "child_process";
 import { EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
-import { E2E_CLUSTER_DIR, exists, kubectl, projectCopy, toolEnv } from "./env";
+import { E2E_CLUSTER_DIR, exists, kubectl, objectsOfKinds, projectCopy, toolEnv } from "./env";
 import * as path from "path";
 import { Setting, SettingKey, SETTINGS } from "../../stacks/settings";
 import { stackFileConfig } from "../unit/harness";
+import { redpointAmlChecks } from "./redpoint-aml";
 
 const ROOT_PASSWORD = "e2e-minio-root-6c1d93";
 const NEW_MINIO_IMAGE = "minio/minio:RELEASE.2025-05-24T17-08-30Z";
@@ -90,7 +91,8 @@ describe("dev stack on the local control plane", function () {
     });
 
     it("every object the stack declares exists in the API server", () => {
-        const missing = objects.filter((o) => !exists(o.kind, o.name, o.namespace));
+        const found = objectsOfKinds(objects.map((o) => o.kind));
+        const missing = objects.filter((o) => !found.has(`${o.kind} ${o.namespace ?? ""}/${o.name}`));
         assert.deepStrictEqual(missing.map((o) => `${o.kind} ${o.namespace ?? ""}/${o.name}`), []);
         const kinds = new Set(objects.map((o) => o.outputs.kind));
         for (const k of ["Namespace", "Deployment", "Service", "Secret", "Job"]) assert.ok(kinds.has(k), `the dev stack declares a ${k}`);
@@ -167,6 +169,9 @@ describe("dev stack on the local control plane", function () {
         }
     });
 
+    // Redpoint AML, enabled in the dev stack (test/e2e/redpoint-aml.ts).
+    redpointAmlChecks(() => stack);
+
     it("a second preview reports no changes", async function () {
         this.timeout(600_000);
         const preview = await timed("no-op preview", () => stack.preview({ onOutput: log }));
@@ -207,7 +212,8 @@ describe("dev stack on the local control plane", function () {
         this.timeout(900_000);
         const result = await timed("destroy", () => stack.destroy({ onOutput: log }));
         assert.strictEqual(result.summary.result, "succeeded");
-        const left = objects.filter((o) => exists(o.kind, o.name, o.namespace));
+        const found = objectsOfKinds(objects.map((o) => o.kind));
+        const left = objects.filter((o) => found.has(`${o.kind} ${o.namespace ?? ""}/${o.name}`));
         assert.deepStrictEqual(left.map((o) => `${o.kind} ${o.namespace ?? ""}/${o.name}`), []);
     });
 });
