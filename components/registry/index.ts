@@ -34,7 +34,7 @@ export interface RegistryArgs {
      * Inventory mode: public sources of the charts, keyed by their chart-mirror URL
      * (`oci://<chartMirror>/<chart>`), so a preview renders them before they are mirrored.
      */
-    chartSources?: Record<string, { chart: string; repo?: string }>;
+    chartSources?: Record<string, { chart: string; repo?: string; plainHttp?: boolean }>;
 }
 
 /** One image the stack deploys: where it comes from and the reference the cluster pulls. */
@@ -92,8 +92,16 @@ export class Registry extends pulumi.ComponentResource {
      * objects without any. Install it stack-wide (`pulumi.runtime.registerResourceTransform`).
      */
     transformProps(input: TransformInput): Record<string, unknown> | undefined {
+        // Inventory mode renders charts without a cluster: the provider's YAML mode (a preview writes nothing).
+        if (this.args.inventoryFile && input.type === "pulumi:providers:kubernetes") {
+            const { kubeconfig: _k, context: _c, cluster: _cl, ...props } = input.props;
+            return { ...props, renderYamlToDirectory: `${this.args.inventoryFile}.yaml` };
+        }
         const chartSource = input.type === "kubernetes:helm.sh/v4:Chart" ? this.args.chartSources?.[String(input.props.chart)] : undefined;
-        if (chartSource) return { ...input.props, chart: chartSource.chart, repositoryOpts: chartSource.repo ? { repo: chartSource.repo } : undefined };
+        if (chartSource) {
+            const { chart, repo, plainHttp } = chartSource;
+            return { ...input.props, chart, repositoryOpts: repo ? { repo } : undefined, ...(plainHttp ? { plainHttp } : {}) };
+        }
         const image = (image: string) => {
             const relocated = this.relocate(image);
             this.seen.add(relocated);

@@ -130,8 +130,10 @@ function chartEntry(inputs: Record<string, any>, s: StackMirror): ChartEntry[] {
 export function inventoryByPreview(s: StackMirror, charts: ChartEntry[]): InventoryEntry[] {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-mirror-inv-")), "images.json");
     // The preview renders each chart from its public source, not from the (maybe empty) chart mirror.
+    // Plain HTTP where crane would use it too: loopback sources, or MLPLAT_MIRROR_INSECURE=1.
+    const plainHttp = (src: string) => process.env.MLPLAT_MIRROR_INSECURE === "1" || /^oci:\/\/(localhost|127\.\d+\.\d+\.\d+|\[::1\])[:/]/.test(src);
     const sources = Object.fromEntries(charts.map((c) => [`oci://${s.chartPrefix}/${c.chart}`,
-        c.source.startsWith("oci://") ? { chart: c.source } : { chart: c.chart, repo: c.source }]));
+        c.source.startsWith("oci://") ? { chart: c.source, plainHttp: plainHttp(c.source) } : { chart: c.chart, repo: c.source }]));
     const env = { ...process.env, MLPLAT_IMAGE_INVENTORY: file, MLPLAT_CHART_SOURCES: JSON.stringify(sources) };
     const res = spawnSync("pulumi", ["preview", "--stack", s.stack, "--non-interactive", "--suppress-progress"],
         { cwd: s.projectDir, encoding: "utf8", env, maxBuffer: 64 << 20 });

@@ -68,7 +68,9 @@ ${Object.entries({ ...baseConfig(), ...extra }).map(([k, v]) => `  mlplat:${k}: 
         work = fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-mirror-test-"));
         fs.mkdirSync(path.join(work, "docker"));
         fs.writeFileSync(path.join(work, "docker", "config.json"), "{}");
-        fs.writeFileSync(path.join(work, "kubeconfig"), "apiVersion: v1\nkind: Config\n");
+        // No cluster: a preview must not need one (the port is closed).
+        fs.writeFileSync(path.join(work, "kubeconfig"), "apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: \"https://127.0.0.1:9\"}}]\n"
+            + "users: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n");
         source = await serveRegistry(crane);
         mirrorBackend = await serveRegistry(crane);
         mirror = await authFront(mirrorBackend.host, USER, PASSWORD);
@@ -78,15 +80,21 @@ ${Object.entries({ ...baseConfig(), ...extra }).map(([k, v]) => `  mlplat:${k}: 
         pushImage(`${source.host}/team/multi:amd64`, { "bin": "amd64 build" }, "linux/amd64");
         pushImage(`${source.host}/team/multi:arm64`, { "bin": "arm64 build" }, "linux/arm64");
         c("index", "append", "-m", `${source.host}/team/multi:amd64`, "-m", `${source.host}/team/multi:arm64`, "-t", `${source.host}/team/multi:2.0`);
-        // The fixture chart, packaged and pushed as an OCI artifact where the source map points.
-        const tgz = execFileSync("tar", ["-C", path.join(ROOT, "test", "fixtures", "charts"), "-czf", "-", "demo"]);
+        // The fixture chart, as ingress-nginx 4.12.1, packaged and pushed as an OCI artifact where the source map points.
+        const charts = path.join(work, "charts");
+        fs.cpSync(path.join(ROOT, "test", "fixtures", "charts", "demo"), path.join(charts, "ingress-nginx"), { recursive: true });
+        const chartYaml = path.join(charts, "ingress-nginx", "Chart.yaml");
+        fs.writeFileSync(chartYaml, fs.readFileSync(chartYaml, "utf8").replace(/^name: .*$/m, "name: ingress-nginx").replace(/^version: .*$/m, `version: ${CHART_VERSION}`));
+        const tgz = execFileSync("tar", ["-C", charts, "-czf", "-", "ingress-nginx"]);
         const layout = path.join(work, "chart-layout");
         writeChartLayout(tgz, layout);
         c("push", layout, `${source.host}/charts/ingress-nginx:${CHART_VERSION}`);
-        // A temporary project: the real Pulumi.yaml, a file backend, the password set as a secret.
+        // A temporary copy of the program (a preview runs it), a file backend, the password set as a secret.
         project = path.join(work, "project");
         fs.mkdirSync(path.join(project, "state"), { recursive: true });
-        fs.copyFileSync(path.join(ROOT, "Pulumi.yaml"), path.join(project, "Pulumi.yaml"));
+        for (const f of ["Pulumi.yaml", "index.ts", "tsconfig.json", "package.json"]) fs.copyFileSync(path.join(ROOT, f), path.join(project, f));
+        for (const d of ["components", "stacks"]) fs.cpSync(path.join(ROOT, d), path.join(project, d), { recursive: true });
+        fs.symlinkSync(path.join(ROOT, "node_modules"), path.join(project, "node_modules"));
         pulumi("stack", "init", STACK, "--secrets-provider", "passphrase");
         pulumi("config", "set", "--secret", "registry.mirror.password", PASSWORD);
         fs.copyFileSync(path.join(project, `Pulumi.${STACK}.yaml`), path.join(project, "base.yaml"));
@@ -207,6 +215,24 @@ ${Object.entries({ ...baseConfig(), ...extra }).map(([k, v]) => `  mlplat:${k}: 
         } finally {
             stackFile({});
         }
+    });
+
+    it("previews a stack with charts for the images they render (the chart read from its source), and copies those too", () => {
+        // The chart renders Docker Hub images: the source map reads them from the source registry.
+        const rendered = ["bitnami/kubectl:1.33.4", "library/busybox:1.36.1", "library/nginx:1.27.3"];
+        for (const i of rendered) pushImage(`${source.host}/hub/${i}`, { "image.txt": i });
+        const map = JSON.parse(env().MLPLAT_MIRROR_SOURCE_MAP!);
+        const res = spawnSync("bash", [path.join(ROOT, "scripts", "mirror.sh"), "mirror", STACK], {
+            encoding: "utf8", env: { ...env(), MLPLAT_MIRROR_PREVIEW: "1", MLPLAT_MIRROR_SOURCE_MAP: JSON.stringify({ ...map, "docker.io/": `${source.host}/hub/` }) },
+        });
+        assert.strictEqual(res.status, 0, res.stderr);
+        assert.match(res.stderr, /previewing it for the images they render/);
+        const l = lock();
+        for (const i of rendered) {
+            assert.strictEqual(l.images[`docker.io/${i}`], c("digest", `${source.host}/hub/${i}`), i);
+            assert.strictEqual(execFileSync(crane, ["digest", `${mirror.host}/mlplat/${i}`], { encoding: "utf8", env: { ...process.env, DOCKER_CONFIG: authDir() } }).trim(), l.images[`docker.io/${i}`]);
+        }
+        assert.strictEqual(Object.keys(l.images).length, images().length + rendered.length);
     });
 
     /** A DOCKER_CONFIG with the mirror's credentials, for the test's own reads. */
