@@ -14,7 +14,7 @@
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 
-[[ $# -ge 2 && -n "$2" ]] || { sed -n '2,14p' "$0" >&2; die "usage: scripts/mirror.sh mirror|export|import STACK [BUNDLE] (make mirror STACK=...)"; }
+[[ $# -ge 2 && -n "$2" ]] || { sed -n '2,13p' "$0" >&2; die "usage: scripts/mirror.sh mirror|export|import STACK [BUNDLE] (make mirror STACK=...)"; }
 stack="$2"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$MLPLAT_ROOT/.pulumi}"
 if [[ "$stack" == dev ]]; then export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-mlplat-dev}"; fi

@@ -21,7 +21,9 @@ export function crane(bin: string, dockerConfig: string | undefined, insecure: b
     const run = (...args: string[]) => {
         const res = spawnSync(bin, [...args, ...(insecure ? ["--insecure"] : [])], { encoding: "utf8", env, maxBuffer: 64 << 20 });
         if (res.status !== 0) {
-            const msg = (res.stderr || res.error?.message || "").trim().split("\n").filter((l) => !l.startsWith("Usage:")).slice(-3).join(" ");
+            // crane's own log lines (timestamped, e.g. "HEAD request failed, falling back on GET") are not the error.
+            const msg = (res.stderr || res.error?.message || "").trim().split("\n")
+                .filter((l) => l && !/^\d{4}\/\d\d\/\d\d \d\d:\d\d:\d\d /.test(l) && !l.startsWith("Usage:")).slice(-3).join(" ");
             throw new CraneError(msg.replace(/^Error: /, ""));
         }
         return res.stdout.trim();

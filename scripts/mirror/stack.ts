@@ -97,10 +97,12 @@ export async function inventoryUnderMocks(s: StackMirror): Promise<{ images: Inv
         await pulumi.runtime.runInPulumiStack(async () => {
             // Public chart sources (not the chart mirror), and no lock: the inventory is what makes it.
             const cfg: StackConfig = { ...loadConfig(), "registry.chartMirror": "", "registry.mirror.pinDigests": false };
-            return composeStack(cfg, (t) => pulumi.runtime.registerStackTransformation((a) => {
+            const out = composeStack(cfg, (t) => pulumi.runtime.registerStackTransformation((a) => {
                 const props = t({ type: a.type, props: a.props as Record<string, unknown> });
                 return props ? { props, opts: a.opts } : undefined;
             }));
+            return { images: out.images }; // the output whose resolution writes the inventory
+
         });
     } finally {
         delete process.env.MLPLAT_IMAGE_INVENTORY;

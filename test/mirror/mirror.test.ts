@@ -35,6 +35,7 @@ describe("make mirror on loopback registries", function () {
         const res = spawnSync("bash", [path.join(ROOT, "scripts", "mirror.sh"), ...args], { encoding: "utf8", env: env() });
         const out = `${res.stdout}${res.stderr}`;
         assert.ok(!out.includes(PASSWORD), "the mirror password was printed");
+        if (process.env.MLPLAT_MIRROR_TEST_LOG) fs.appendFileSync(process.env.MLPLAT_MIRROR_TEST_LOG, `$ mirror.sh ${args.join(" ")}\n${out}`);
         return { code: res.status, out };
     };
     const c = (...args: string[]) => execFileSync(crane, args, { encoding: "utf8", env: { ...process.env, DOCKER_CONFIG: path.join(work, "docker") } }).trim();
@@ -76,7 +77,7 @@ ${Object.entries({ ...baseConfig(), ...extra }).map(([k, v]) => `  mlplat:${k}: 
         mirror = await authFront(mirrorBackend.host, USER, PASSWORD);
         stopped.push(source, mirrorBackend, mirror);
         pushImage(`${source.host}/team/app:1.0`, { "app.txt": "app v1" });
-        pushImage(`${source.host}/team/big:1.0`, { "weights.bin": crypto.randomBytes(40 << 20) });
+        pushImage(`${source.host}/team/big:1.0`, { "weights.bin": crypto.randomBytes(8 << 20) });
         pushImage(`${source.host}/team/multi:amd64`, { "bin": "amd64 build" }, "linux/amd64");
         pushImage(`${source.host}/team/multi:arm64`, { "bin": "arm64 build" }, "linux/arm64");
         c("index", "append", "-m", `${source.host}/team/multi:amd64`, "-m", `${source.host}/team/multi:arm64`, "-t", `${source.host}/team/multi:2.0`);
