@@ -53,6 +53,7 @@ const resourcePolicies: ResourceValidationPolicy[] = POLICIES.filter((p) => p.sc
     name: p.name,
     description: p.description,
     severity: p.severity,
+    ...(p.advisory ? { enforcementLevel: "advisory" as const } : {}),
     remediationSteps: "Fix the component or stack config that builds this object; or, with a reason, add an exemption to policy/exemptions.json (docs/reviewing-changes.md).",
     ...(p.name === "images-from-mirror" ? {
         configSchema: { properties: { mirror: { type: "string" }, pullSecretName: { type: "string" } } },

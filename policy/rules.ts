@@ -42,7 +42,8 @@ export type PolicyName =
     | "namespace-default-deny"
     | "s3-bucket-secure"
     | "ecr-repository-secure"
-    | "azureml-protected-settings";
+    | "azureml-protected-settings"
+    | "read-only-root-filesystem";
 
 export interface PolicyInfo {
     name: PolicyName;
@@ -52,6 +53,8 @@ export interface PolicyInfo {
     severity: "low" | "medium" | "high" | "critical";
     /** `resource`: one resource at a time; `stack`: needs the other resources. */
     scope: "resource" | "stack";
+    /** Reported in every preview but never fails one (default: mandatory). */
+    advisory?: boolean;
 }
 
 export const POLICIES: PolicyInfo[] = [
@@ -104,6 +107,11 @@ export const POLICIES: PolicyInfo[] = [
         name: "azureml-protected-settings", scope: "resource", severity: "critical",
         description: "An AzureML extension's connection strings, keys and certificates are only in `configurationProtectedSettings`, never in the plain `configurationSettings`.",
         why: "Plain extension settings are readable by anyone with read access to the cluster resource in Azure; protected settings are write-only.",
+    },
+    {
+        name: "read-only-root-filesystem", scope: "resource", severity: "low", advisory: true,
+        description: "Every container's root filesystem is read-only (`readOnlyRootFilesystem: true`). Advisory: a vendor image that must write its root (Redpoint AML's `writableRootFs` escape hatch, some upstream charts) is shown in every preview, not refused.",
+        why: "A writable root lets a compromised process change the image's own binaries and hide there; our builder mounts writable paths as emptyDir volumes instead.",
     },
 ];
 
@@ -367,6 +375,10 @@ const azuremlProtectedSettings: Check = (r) => {
         .map((k) => `configurationSettings.${k} belongs in configurationProtectedSettings`);
 };
 
+const readOnlyRootFilesystem = perPodSpec(({ spec }) => containersOf(spec)
+    .filter(({ field, c }) => field !== "ephemeralContainers" && c.securityContext?.readOnlyRootFilesystem !== true && !isUnknown(c.securityContext?.readOnlyRootFilesystem))
+    .map(({ label }) => `${label}: root filesystem writable (readOnlyRootFilesystem is not true)`));
+
 const RESOURCE_CHECKS: Record<Exclude<PolicyName, "namespace-default-deny" | "s3-bucket-secure">, Check> = {
     "pod-security-restricted": podSecurity,
     "container-resources": containerResources,
@@ -376,6 +388,7 @@ const RESOURCE_CHECKS: Record<Exclude<PolicyName, "namespace-default-deny" | "s3
     "no-plaintext-secret-env": noPlaintextSecretEnv,
     "ecr-repository-secure": ecrRepositorySecure,
     "azureml-protected-settings": azuremlProtectedSettings,
+    "read-only-root-filesystem": readOnlyRootFilesystem,
 };
 
 /** The messages of one resource policy for one resource (empty: compliant or not applicable). */
@@ -494,8 +507,10 @@ export function stackOfUrn(urn: string): string {
 }
 
 export interface Report {
-    /** Findings no exemption covers: mandatory ones fail the preview. */
+    /** Findings of mandatory policies no exemption covers: they fail the preview. */
     violations: Finding[];
+    /** Findings of advisory policies: shown, never failing. */
+    advisories: Finding[];
     /** Findings an exemption covers, with its reason. */
     exempted: (Finding & { reason: string })[];
 }
@@ -507,10 +522,12 @@ export function evaluate(rs: PolicyResource[], settings: PolicySettings, exempti
         if (p.scope === "stack") findings.push(...checkStack(p.name, rs, settings));
         else for (const r of rs) findings.push(...checkResource(p.name, r, settings).map((message) => ({ policy: p.name, resource: resourceId(r), message })));
     }
-    const report: Report = { violations: [], exempted: [] };
+    const report: Report = { violations: [], advisories: [], exempted: [] };
+    const advisory = new Set(POLICIES.filter((p) => p.advisory).map((p) => p.name));
     for (const f of findings) {
         const e = findExemption(exemptions, f.policy, f.resource, stack);
         if (e) report.exempted.push({ ...f, reason: e.reason });
+        else if (advisory.has(f.policy)) report.advisories.push(f);
         else report.violations.push(f);
     }
     return report;

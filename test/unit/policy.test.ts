@@ -20,7 +20,7 @@ const goodContainer = (over: Record<string, unknown> = {}) => ({
     resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { cpu: "500m", memory: "256Mi" } },
     readinessProbe: { httpGet: { path: "/ready", port: 8080 } },
     livenessProbe: { httpGet: { path: "/health", port: 8080 } },
-    securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" } },
+    securityContext: { runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] }, seccompProfile: { type: "RuntimeDefault" }, readOnlyRootFilesystem: true },
     ...over,
 });
 const podSpec = (over: Record<string, unknown> = {}) => ({
@@ -52,6 +52,18 @@ describe("policy rules", () => {
 
     it("passes a compliant workload on every resource policy", () => {
         for (const p of POLICIES.filter((p) => p.scope === "resource")) assert.deepStrictEqual(check(p.name, deployment(podSpec())), [], p.name);
+    });
+
+    it("read-only-root-filesystem (advisory): names each container whose root is writable, set so or left unset", () => {
+        const writable = goodContainer({ name: "vendor", securityContext: { ...goodContainer().securityContext, readOnlyRootFilesystem: false } });
+        const unset = goodContainer({ name: "chart", securityContext: { runAsNonRoot: true } });
+        assert.deepStrictEqual(check("read-only-root-filesystem", deployment(podSpec({ containers: [goodContainer(), writable, unset] }))), [
+            "container vendor: root filesystem writable (readOnlyRootFilesystem is not true)",
+            "container chart: root filesystem writable (readOnlyRootFilesystem is not true)",
+        ]);
+        assert.ok(POLICIES.find((p) => p.name === "read-only-root-filesystem")!.advisory);
+        const r = evaluate([deployment(podSpec({ containers: [writable] }))], MIRROR, [], "dev");
+        assert.deepStrictEqual([r.violations.length, r.advisories.map((f) => f.policy)], [0, ["read-only-root-filesystem"]], "reported, never a violation");
     });
 
     it("pod-security-restricted: each restricted-level requirement, on containers, init and ephemeral containers", () => {
@@ -265,6 +277,7 @@ describe("policy pack over the stacks", function () {
         assert.deepStrictEqual(show(r), []);
         // MinIO's namespace and inference-engine have their own default deny: nothing to lift in dev.
         assert.deepStrictEqual(r.exempted.map((x) => `${x.policy} ${x.resource}`), []);
+        assert.deepStrictEqual(r.advisories.map((x) => `${x.policy} ${x.resource}: ${x.message}`), []);
         record("dev", r);
     });
 
@@ -273,6 +286,7 @@ describe("policy pack over the stacks", function () {
         assert.deepStrictEqual(show(r), []);
         // KEDA's and Emissary's namespaces have their own default deny now (components/core/network.ts).
         assert.deepStrictEqual(r.exempted.map((x) => `${x.policy} ${x.resource}`), []);
+        assert.deepStrictEqual(r.advisories.map((x) => `${x.policy} ${x.resource}: ${x.message}`), []);
         record("prod", r);
     });
 

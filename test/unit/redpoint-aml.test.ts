@@ -170,7 +170,7 @@ describe("Redpoint AML: the component through the stack", function () {
             const svc = inNs(run, SERVICE).find((s) => s.inputs.metadata.name === name)!;
             assert.deepStrictEqual(svc.inputs.spec.ports, [{ name: "service", protocol: "TCP", port, targetPort: "service" }]);
             assert.deepStrictEqual(svc.inputs.spec.selector, d.inputs.spec.selector.matchLabels);
-            for (const check of ["pod-security-restricted", "container-resources", "container-probes", "images-pinned", "no-plaintext-secret-env"] as const) {
+            for (const check of ["pod-security-restricted", "container-resources", "container-probes", "images-pinned", "no-plaintext-secret-env", "read-only-root-filesystem"] as const) {
                 assert.deepStrictEqual(checkResource(check, { type: d.type, name: d.name, props: d.inputs }), [], `${name} ${check}`);
             }
         }
@@ -246,6 +246,10 @@ describe("Redpoint AML: the component through the stack", function () {
         assert.deepStrictEqual(flagged, ["container dbapi: runAsNonRoot is false; runAsUser is 0 (root)"]);
         assert.strictEqual(containerOf(d("dcc-init")).securityContext.readOnlyRootFilesystem, false);
         assert.strictEqual(containerOf(d("ml-scheduler")).securityContext.readOnlyRootFilesystem, true);
+        // The writable root is flagged too, by the pack's advisory policy (shown in every preview).
+        assert.deepStrictEqual(checkResource("read-only-root-filesystem", { type: DEPLOYMENT, name: "aml-dcc-init", props: d("dcc-init").inputs }),
+            ["container dcc-init: root filesystem writable (readOnlyRootFilesystem is not true)"]);
+        assert.deepStrictEqual(checkResource("read-only-root-filesystem", { type: DEPLOYMENT, name: "aml-ml-scheduler", props: d("ml-scheduler").inputs }), []);
     });
 
     it("external MongoDB: the user's connection string as MONGODB_NAME, egress to its port, no MongoDB pods", async () => {
