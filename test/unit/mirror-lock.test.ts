@@ -9,14 +9,9 @@ import { configProblems, runStack, StackRun, stackFileConfig, tempKubeconfig } f
 
 const KUBECONFIG = tempKubeconfig();
 const digest = (n: number) => `sha256:${n.toString(16).padStart(2, "0").repeat(32)}`;
-// The dev stack's images (test/unit/stack.test.ts lists them after relocation), by source.
-const SOURCES = [
-    "docker.io/hashicorp/http-echo:1.0.0", "docker.io/jeffail/benthos:4.21.0", "docker.io/library/aas-backend:1.0.11",
-    "docker.io/library/aas-frontend:1.0.11", "docker.io/library/mongo:7.0.26", "docker.io/library/postgres:16.15-alpine",
-    "docker.io/library/rabbitmq:4.2.1-management-alpine", "docker.io/library/redis:7.4.11-alpine",
-    "docker.io/minio/mc:RELEASE.2025-04-16T18-13-26Z", "docker.io/minio/minio:RELEASE.2025-04-22T22-12-26Z",
-];
-const FULL_LOCK = Object.fromEntries(SOURCES.map((s, i) => [s, digest(i + 1)]));
+// The dev stack's images by source (all on Docker Hub), read from its unpinned mirror-mode run in before().
+let SOURCES: string[] = [];
+let FULL_LOCK: Record<string, string> = {};
 
 function writeLock(images: Record<string, string>): string {
     const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-lock-")), "images.unit.lock");
@@ -42,6 +37,13 @@ function podImages(run: StackRun): string[] {
 
 describe("image lock: references by digest", function () {
     this.timeout(30_000);
+    before(async function () {
+        const run = await runStack(pinned("unused", { "registry.mirror.pinDigests": "false" }));
+        if (run.error) throw run.error;
+        SOURCES = (run.outputs.images as string[]).map((i) => i.replace("registry.corp:5000/mlplat/", "docker.io/"));
+        assert.ok(SOURCES.includes("docker.io/library/postgres:16.15-alpine") && SOURCES.includes("docker.io/library/redis:7.4.11-alpine"), SOURCES.join(" "));
+        FULL_LOCK = Object.fromEntries(SOURCES.map((src, i) => [src, digest(i + 1)]));
+    });
 
     it("keys images whatever way they are spelled, and pins the mirror reference", () => {
         assert.strictEqual(lockKey("postgres:16.4"), "docker.io/library/postgres:16.4");
@@ -81,7 +83,7 @@ describe("image lock: references by digest", function () {
     it("fails without a lock file, and leaves the lock out unless pinDigests is on", async () => {
         const missing = path.join(os.tmpdir(), "mlplat-no-such-dir", "images.unit.lock");
         const run = await runStack(pinned(missing));
-        assert.match(run.error?.message ?? "", /there is no image lock .*images\.unit\.lock for 10 image\(s\)/);
+        assert.match(run.error?.message ?? "", new RegExp(`there is no image lock .*images\\.unit\\.lock for ${SOURCES.length} image\\(s\\)`));
         const off = await runStack(pinned(missing, { "registry.mirror.pinDigests": "false" }));
         if (off.error) throw off.error;
         assert.ok(podImages(off).every((i) => /^registry\.corp:5000\/mlplat\/[^@]+:[^@]+$/.test(i)), "tags, not digests");
