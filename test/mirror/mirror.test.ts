@@ -236,6 +236,21 @@ ${Object.entries({ ...baseConfig(), ...extra }).map(([k, v]) => `  mlplat:${k}: 
         assert.strictEqual(Object.keys(l.images).length, images().length + rendered.length);
     });
 
+    it("stops a real preview with the lock in force when an image has no entry, naming it and the command", () => {
+        // No chart (a chart would be pulled from the mirror), no cluster: the engine's own preview.
+        stackFile({ "ingress.controller": "none", "registry.chartMirror": "", "registry.mirror.pinDigests": "true", "registry.mirror.lockFile": "no-such.lock" });
+        try {
+            const res = spawnSync("bash", ["-c", `source "${ROOT}/scripts/env.sh" && cd "${project}" && pulumi preview --stack ${STACK} --non-interactive`], { encoding: "utf8", env: env() });
+            const out = `${res.stdout}${res.stderr}`;
+            assert.notStrictEqual(res.status, 0, out);
+            assert.match(out, /there is no image lock \S*no-such\.lock for 3 image\(s\) of stack mirrortest/);
+            for (const i of images()) assert.ok(out.includes(`- ${source.host}/${i}`), `${i} named: ${out}`);
+            assert.match(out, /fix: make mirror STACK=mirrortest/);
+        } finally {
+            stackFile({});
+        }
+    });
+
     /** A DOCKER_CONFIG with the mirror's credentials, for the test's own reads. */
     function authDir(): string {
         const dir = path.join(work, "auth");
