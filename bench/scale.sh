@@ -112,7 +112,12 @@ if [[ " ${PARTS[*]} " == *" preview "* ]]; then
       rm -f "$logf.marks"
       s=$(now)
       in_copy "${copy[$n]}" env NODE_OPTIONS="--require $BENCH_ROOT/marks.js" BENCH_MARKS_FILE="$logf.marks" \
-        /usr/bin/time -f '%U %S %M' -o "$logf.time" pulumi preview --stack dev >"$logf" 2>&1 || { tail -30 "$logf"; exit 1; }
+        /usr/bin/time -f '%U %S %M' -o "$logf.time" pulumi preview --stack dev >"$logf" 2>&1 || {
+        # E.g. at N=1,000: "argument list too long" (the language host passes the whole config
+        # in one environment variable, PULUMI_CONFIG, over Linux's 128 KiB per-string limit).
+        echo "preview N=$n run $r: FAILED after $(elapsed "$s") s: $(grep -m1 -E 'error:' "$logf" | sed 's/^ *//')"
+        continue
+      }
       wall=$(elapsed "$s")
       res=$(awk '/^Resources:/ { on = 1; next } on && /to create/ { print $2 }' "$logf" | head -1)
       read -r u sy m <"$logf.time"
@@ -129,6 +134,7 @@ if [[ " ${PARTS[*]} " == *" preview "* ]]; then
   for n in "${SIZES[@]}"; do
     col() { median $(awk -F'\t' -v n="$n" -v c="$1" '$1 == n { print $c }' "$results"); }
     res=$(awk -F'\t' -v n="$n" '$1 == n { print $2; exit }' "$results")
+    [[ -n "$res" ]] || { echo "| $n | failed | | | | |"; continue; }
     echo "| $n | $res | $(col 3) | $(col 4) | $(col 5) | $(col 6) |"
     echo "$res $(col 3)" >>"$results.fit"
   done
