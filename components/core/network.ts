@@ -7,20 +7,23 @@ import * as pulumi from "@pulumi/pulumi";
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 
-/** Selects a namespace by its name (the label the API server sets on every namespace). */
-export const namespaceNamed = (name: pulumi.Input<string>): NetworkPolicyPeer =>
-    ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": name } } });
+/** A label selector for a namespace by its name (the label the API server sets on every namespace). */
+export const byName = (name: pulumi.Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": name } });
+
+/** A peer: every pod of the namespace of this name. */
+export const namespaceNamed = (name: pulumi.Input<string>): NetworkPolicyPeer => ({ namespaceSelector: byName(name) });
 
 export const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
 
 /** The API server is no pod: its ports to any address (443 behind the `kubernetes` Service, 6443 on the nodes). */
 export const API_SERVER_PORTS = [443, 6443];
 
+/** The egress rule to DNS in kube-system. */
+export const DNS_RULE: k8s.types.input.networking.v1.NetworkPolicyEgressRule =
+    { to: [namespaceNamed("kube-system")], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] };
+
 /** DNS to kube-system, for every pod of the namespace. */
-export const DNS_EGRESS: NetworkPolicySpec = {
-    podSelector: {}, policyTypes: ["Egress"],
-    egress: [{ to: [namespaceNamed("kube-system")], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
-};
+export const DNS_EGRESS: NetworkPolicySpec = { podSelector: {}, policyTypes: ["Egress"], egress: [DNS_RULE] };
 
 /** What a controller namespace's pods exchange beyond DNS, their own namespace and the API server. */
 export interface ControllerFlows {

@@ -5,6 +5,7 @@ import type { PlatformContext } from "../core/context";
 import { imageTag } from "../core/images";
 import { selectorLabels, standardLabels } from "../core/labels";
 import { PlatformNamespace } from "../core/namespace";
+import { byName, DNS_EGRESS } from "../core/network";
 import { keyRef, secretFromOutputs, SecretPerNamespace } from "../core/secrets";
 import { container, httpProbe, podSpec } from "../core/workload";
 import { CREDENTIAL_KEYS, ObjectStore } from "./types";
@@ -275,10 +276,7 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
         const api = [{ protocol: "TCP", port: API_PORT }];
         const job = { matchLabels: selectorLabels({ name: APP, component: "bucket-init" }) };
         this.policy("default-deny", "minio-default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-        this.policy("dns", "minio-dns", {
-            podSelector: {}, policyTypes: ["Egress"],
-            egress: [{ to: [{ namespaceSelector: byName("kube-system") }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
-        });
+        this.policy("dns", "minio-dns", DNS_EGRESS);
         this.policy("bucket-init", "minio-bucket-init", { podSelector: job, policyTypes: ["Egress"], egress: [{ to: [{ podSelector: { matchLabels: SERVER_SELECTOR } }], ports: api }] });
         const from: k8s.types.input.networking.v1.NetworkPolicyPeer[] = [{ podSelector: job }];
         if (this.args.ingressHost) from.push({ namespaceSelector: this.args.ingressNamespace ? byName(this.args.ingressNamespace) : {} });
@@ -294,4 +292,3 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
 }
 
 const SERVER_SELECTOR = selectorLabels({ name: APP, component: "server" });
-const byName = (namespace: string) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });

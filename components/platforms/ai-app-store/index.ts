@@ -20,7 +20,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, parseImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { namespaceAnnotations, namespaceLabels, PlatformNamespace, PodSecurity } from "../../core/namespace";
-import { ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, tcp } from "../../core/network";
+import { byName, ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, tcp } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, DATA_SERVICES, DataConnection, DataService, DataServiceArgs } from "../../data";
@@ -908,7 +908,6 @@ export class AiAppStore extends pulumi.ComponentResource {
 
 type NetworkPolicyPeer = k8s.types.input.networking.v1.NetworkPolicyPeer;
 type NetworkPolicyEgressRule = k8s.types.input.networking.v1.NetworkPolicyEgressRule;
-const byName = (namespace: pulumi.Input<string>) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });
 
 /** The ports of http(s) URLs (the scheme's default when none is given), each once, sorted. */
 export function urlPorts(urls: string[]): number[] {

@@ -17,7 +17,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { controllerNetworkPolicies } from "../../core/network";
+import { controllerNetworkPolicies, DNS_EGRESS } from "../../core/network";
 import { container, disruptionBudget, httpProbe, needsDisruptionBudget, podSpec, Resources, SecretKeyRef } from "../../core/workload";
 import { CONNECTIONS, DataConnection, DataService, DataServiceArgs, externalConnectionValues } from "../../data";
 import { API_ROUTES, API_SERVICE_ENV, apiServiceConfigYaml } from "./api";
@@ -644,14 +644,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
                 spec,
             }, { parent: this });
         policy("default-deny", n.networkPolicies.defaultDeny, "network", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-        policy("dns", n.networkPolicies.dns, "network", {
-            podSelector: {},
-            policyTypes: ["Egress"],
-            egress: [{
-                to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
-                ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-            }],
-        });
+        policy("dns", n.networkPolicies.dns, "network", DNS_EGRESS);
 
         const workloads: Record<keyof typeof talks, string> = {
             gateway: n.gateway.name, worker: n.worker.name, collector: n.collector.name,

@@ -15,6 +15,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, isPinnedImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
+import { DNS_RULE } from "../../core/network";
 import { BuiltContainer, container, podSpec, Resources } from "../../core/workload";
 import { EcrRepository, ecrRepositoryNameProblem } from "../../registry/ecr";
 
@@ -311,10 +312,7 @@ export class ModelServer extends pulumi.ComponentResource {
                 podSelector: { matchLabels: selector },
                 policyTypes: ["Ingress", "Egress"],
                 ingress: [{ from, ports: [{ protocol: "TCP", port }] }],
-                egress: [{
-                    to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
-                    ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }],
-                }],
+                egress: [DNS_RULE],
             },
         }, { parent: this });
     }

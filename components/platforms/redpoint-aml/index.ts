@@ -16,6 +16,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
+import { byName, DNS_EGRESS } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, connectionStringForm, DataConnection, DataService, DataServiceArgs, isConnectionString } from "../../data";
@@ -115,7 +116,6 @@ interface MongoSource {
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
 const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
-const byName = (namespace: string) => ({ matchLabels: { "kubernetes.io/metadata.name": namespace } });
 
 /**
  * Redpoint AML: its namespace, MongoDB, the secrets table's Secret, the Docker Hub pull
@@ -320,10 +320,7 @@ export class RedpointAml extends pulumi.ComponentResource {
         const services = { matchLabels: { "app.kubernetes.io/component": "microservice", "app.kubernetes.io/part-of": AML_PART_OF } };
         const mongoPods = { matchLabels: selectorLabels({ name: "mongodb", component: "server" }) };
         policy("default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-        policy("dns", {
-            podSelector: {}, policyTypes: ["Egress"],
-            egress: [{ to: [{ namespaceSelector: byName("kube-system") }], ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }],
-        });
+        policy("dns", DNS_EGRESS);
         const routed = [...new Set(ENDPOINTS.map((e) => args.services.find((s) => s.name === args.ingresses[e].service)!.port))];
         const store = args.storage;
         policy("services", {
