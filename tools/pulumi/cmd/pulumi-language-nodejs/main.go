@@ -33,10 +33,10 @@ import (
 	"strings"
 	"syscall"
 
-	pbempty "google.golang.org/protobuf/types/known/emptypb"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	pbempty "google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/cmdutil"
 	"github.com/pulumi/pulumi/sdk/v3/go/common/util/rpcutil"
@@ -490,25 +490,29 @@ func (h *nodeHost) Run(ctx context.Context, req *pulumirpc.RunRequest) (*pulumir
 		return nil, fmt.Errorf("serializing config secret keys: %w", err)
 	}
 
-	env := os.Environ()
-	env = append(env,
-		"PULUMI_CONFIG="+string(config),
-		"PULUMI_CONFIG_SECRET_KEYS="+string(secretKeys),
-		fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript),
-	)
+	env := append(os.Environ(), fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", opts.typescript))
 	if opts.tsconfig != "" {
 		env = append(env, "PULUMI_NODEJS_TSCONFIG_PATH="+opts.tsconfig)
 	}
+	// The config goes through a pipe, not PULUMI_CONFIG in the environment (config_pipe.go).
+	channel, err := openConfigChannel(config, secretKeys)
+	if err != nil {
+		return nil, err
+	}
+	defer channel.close()
+	args, env, extra := channel.attach(args, env)
 
 	cmd := exec.Command(node, args...)
 	cmd.Dir = req.GetPwd()
 	cmd.Env = env
+	cmd.ExtraFiles = extra
 	// The engine reads our stdout/stderr and shows them as program output.
 	cmd.Stdout = os.Stdout
 	cmd.Stderr = os.Stderr
 	if err := cmd.Start(); err != nil {
 		return nil, fmt.Errorf("could not run node: %w", err)
 	}
+	channel.afterStart()
 	stop := context.AfterFunc(ctx, func() { _ = cmd.Process.Signal(syscall.SIGINT) })
 	defer stop()
 	if err := cmd.Wait(); err != nil {

@@ -1,8 +1,12 @@
 package main
 
 import (
+	"encoding/json"
+	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
@@ -96,5 +100,67 @@ func TestParseOptionsAndLocate(t *testing.T) {
 	}
 	if _, err := locateSDKScript(sub, "cmd/run-policy-pack"); err == nil {
 		t.Error("expected an error for a missing script")
+	}
+}
+
+// A config far over Linux's 128 KiB limit for one environment string reaches
+// the program intact through the pipe, and never through the environment.
+func TestConfigChannelCarriesLargeConfig(t *testing.T) {
+	node, err := nodeBinary()
+	if err != nil {
+		t.Skip("node is not installed")
+	}
+	cfg := map[string]string{}
+	for i := 0; i < 3000; i++ {
+		cfg[fmt.Sprintf("mlplat:modelServing.models.m%04d.image", i)] = strings.Repeat("x", 100)
+	}
+	config, _ := json.Marshal(cfg)
+	if len(config) < 256<<10 {
+		t.Fatalf("test config too small: %d bytes", len(config))
+	}
+	// What the environment route did with this config: exec refuses it.
+	direct := exec.Command(node, "-e", "")
+	direct.Env = append(os.Environ(), "PULUMI_CONFIG="+string(config))
+	if err := direct.Run(); err == nil || !strings.Contains(err.Error(), "argument list too long") {
+		t.Fatalf("expected exec to refuse a %d-byte environment string, got %v", len(config), err)
+	}
+
+	channel, err := openConfigChannel(config, []byte(`["mlplat:secret"]`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer channel.close()
+	script := filepath.Join(t.TempDir(), "probe.js")
+	writeFile(t, script, `const fs = require("fs");
+const environ = fs.readFileSync("/proc/self/environ", "utf8");
+console.log(JSON.stringify({
+  keys: Object.keys(JSON.parse(process.env.PULUMI_CONFIG)).length,
+  bytes: process.env.PULUMI_CONFIG.length,
+  secret: process.env.PULUMI_CONFIG_SECRET_KEYS,
+  fdVar: process.env.PULUMI_NODEJS_CONFIG_FD === undefined,
+  inEnviron: environ.includes("PULUMI_CONFIG="),
+}));`)
+	args, env, extra := channel.attach([]string{script}, os.Environ())
+	cmd := exec.Command(node, args...)
+	cmd.Env, cmd.ExtraFiles = env, extra
+	var out strings.Builder
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	channel.afterStart()
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("node: %v\n%s", err, out.String())
+	}
+	var got struct {
+		Keys, Bytes      int
+		Secret           string
+		FdVar, InEnviron bool
+	}
+	if err := json.Unmarshal([]byte(out.String()), &got); err != nil {
+		t.Fatalf("%v: %s", err, out.String())
+	}
+	if got.Keys != 3000 || got.Bytes != len(config) || got.Secret != `["mlplat:secret"]` || !got.FdVar || got.InEnviron {
+		t.Errorf("program saw %+v (config %d bytes)", got, len(config))
 	}
 }
