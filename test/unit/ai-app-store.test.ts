@@ -20,7 +20,7 @@ import { ConfigError, loadConfig } from "../../stacks/config";
 import { composeStack, InstallTransform } from "../../stacks/compose";
 import { SETTINGS } from "../../stacks/settings";
 import {
-    byType, configProblems, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret,
+    byType, configProblems, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret, MIRROR_BY_TAG,
 } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
@@ -598,7 +598,7 @@ describe("AI App Store: air-gapped (mirror registry)", function () {
     const MIRROR_PASSWORD = "unit-mirror-password-3c9d";
     const config = {
         ...BASE,
-        "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
+        ...MIRROR_BY_TAG, "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
         "registry.mirror.username": "puller", "registry.mirror.password": MIRROR_PASSWORD,
         "registry.chartMirror": "oci://registry.corp:5000/charts",
         "ingress.controller": "install",

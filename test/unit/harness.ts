@@ -110,7 +110,22 @@ export const fileSecret = (key: string) => `unit-file-secret-${key}`;
 const withFileSecrets = (config: Record<string, string>, secretKeys: string[]) =>
     [...secretKeys, ...Object.keys(config).filter((k) => config[k] === fileSecret(k))];
 
-/** The stack file's config, with test values substituted for the secrets its comments tell operators to set, and for its `secure:` values. */
+/**
+ * The fixture image lock of the prod stack (synthetic digests; test/fixtures/write-prod-lock.ts):
+ * prod is in mirror mode with registry.mirror.pinDigests on, so it renders only with a lock.
+ */
+export const PROD_FIXTURE_LOCK = path.join(__dirname, "..", "fixtures", "images.prod.lock");
+
+/**
+ * Mirror mode by tag (registry.mirror.pinDigests=false, the opt-out): for tests of relocation
+ * itself, which need no image lock. Digest pinning is tested in mirror-lock.test.ts and on prod.
+ */
+export const MIRROR_BY_TAG = { "registry.mirror.pinDigests": "false" } as const;
+
+/**
+ * The stack file's config, with test values substituted for the secrets its comments tell
+ * operators to set, and for its `secure:` values; prod's image lock is the fixture lock.
+ */
 export function stackFileConfig(stack: "dev" | "prod" | "azure"): Record<string, string> {
     const file = path.join(__dirname, "..", "..", `Pulumi.${stack}.yaml`);
     const doc = parse(fs.readFileSync(file, "utf8")) as { config?: Record<string, unknown> };
@@ -120,6 +135,7 @@ export function stackFileConfig(stack: "dev" | "prod" | "azure"): Record<string,
         const secure = v !== null && typeof v === "object" && "secure" in v;
         out[key] = secure ? fileSecret(key) : typeof v === "string" ? v : JSON.stringify(v);
     }
+    if (stack === "prod") out["registry.mirror.lockFile"] = PROD_FIXTURE_LOCK;
     return out;
 }
 

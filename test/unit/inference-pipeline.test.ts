@@ -14,7 +14,7 @@ import {
 } from "../../components/platforms/inference-pipeline";
 import { Registry } from "../../components/registry";
 import { ConfigError } from "../../stacks/config";
-import { byType, configProblems, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret } from "./harness";
+import { byType, configProblems, MIRROR_BY_TAG, MOCK_SECRETS, one, plainTextLeaks, Registered, runStack, stackFileConfig, StackRun, tempKubeconfig, unsecret } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
 const NS = "mlplat-inference";
@@ -508,7 +508,7 @@ describe("inference pipeline: data service modes", function () {
 
     it("chart: the Bitnami charts in the pipeline's namespace (through the chart mirror), same Secrets and policies", async () => {
         const run = await stack({
-            "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.chartMirror": "oci://registry.corp:5000/charts",
+            ...MIRROR_BY_TAG, "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.chartMirror": "oci://registry.corp:5000/charts",
             "data.postgresql.mode": "chart", "data.redis.mode": "chart", "data.rabbitmq.mode": "chart",
         });
         const charts = byType(run, CHART);

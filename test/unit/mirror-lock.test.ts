@@ -5,7 +5,7 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { lockKey, pinnedImage } from "../../components/registry";
-import { configProblems, runStack, StackRun, stackFileConfig, tempKubeconfig } from "./harness";
+import { configProblems, PROD_FIXTURE_LOCK, runStack, StackRun, stackFileConfig, tempKubeconfig } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
 const digest = (n: number) => `sha256:${n.toString(16).padStart(2, "0").repeat(32)}`;
@@ -89,8 +89,35 @@ describe("image lock: references by digest", function () {
         assert.ok(podImages(off).every((i) => /^registry\.corp:5000\/mlplat\/[^@]+:[^@]+$/.test(i)), "tags, not digests");
     });
 
-    it("refuses pinDigests in public mode (public mode is unchanged)", async () => {
-        const problems = await configProblems({ ...stackFileConfig("dev"), "cluster.kubeconfig": KUBECONFIG, "registry.mirror.pinDigests": "true" });
-        assert.ok(problems.some(([key]) => key === "mlplat:registry.mirror.pinDigests"), JSON.stringify(problems));
+    it("pins by default in mirror mode: no pinDigests setting and no lock fails, naming the command", async () => {
+        const { ["registry.mirror.pinDigests"]: _, ...byDefault } = pinned(path.join(os.tmpdir(), "mlplat-no-such-dir", "images.unit.lock"));
+        const run = await runStack(byDefault);
+        assert.match(run.error?.message ?? "", /registry\.mirror\.pinDigests is on, but there is no image lock/);
+        assert.match(run.error!.message, /- docker\.io\/library\/postgres:16\.15-alpine\n/);
+        assert.match(run.error!.message, /fix: make mirror STACK=unit/);
+    });
+
+    it("public mode is unchanged: the default is accepted, the opt-out refused as ignored", async () => {
+        const dev = { ...stackFileConfig("dev"), "cluster.kubeconfig": KUBECONFIG };
+        assert.deepStrictEqual(await configProblems({ ...dev, "registry.mirror.pinDigests": "true" }), []);
+        const problems = await configProblems({ ...dev, "registry.mirror.pinDigests": "false" });
+        assert.deepStrictEqual(problems, [["mlplat:registry.mirror.pinDigests", "is set but registry.mode is public, so it would be ignored"]]);
+        const run = await runStack(dev);
+        if (run.error) throw run.error;
+        assert.ok(podImages(run).every((i) => !i.includes("@sha256:")), "public images by tag");
+    });
+
+    it("prod (mirror mode) renders only with its lock: the fixture's digests, or every image named", async () => {
+        const prod = { ...stackFileConfig("prod"), "cluster.kubeconfig": KUBECONFIG, "registry.mirror.password": "p", "data.postgresql.external.dsn": "postgres://a:b@db:5432/x", "aiAppStore.keycloak.backendClientSecret": "s" };
+        const secrets = ["registry.mirror.password", "data.postgresql.external.dsn", "aiAppStore.keycloak.backendClientSecret"];
+        const fixture = JSON.parse(fs.readFileSync(PROD_FIXTURE_LOCK, "utf8")).images as Record<string, string>;
+        const run = await runStack(prod, secrets);
+        if (run.error) throw run.error;
+        const images = podImages(run);
+        assert.ok(images.length >= 5 && images.every((i) => /^registry\.corp:5000\/mlplat\/[^@:]+@sha256:[0-9a-f]{64}$/.test(i)), images.join(" "));
+        assert.deepStrictEqual([...new Set(images.map((i) => i.split("@")[1]))].sort(), Object.values(fixture).sort());
+        const missing = await runStack({ ...prod, "registry.mirror.lockFile": path.join(os.tmpdir(), "mlplat-no-such-dir", "images.prod.lock") }, secrets);
+        for (const source of Object.keys(fixture)) assert.ok(missing.error?.message.includes(`  - ${source}\n`), `${source} not named: ${missing.error?.message}`);
+        assert.match(missing.error!.message, new RegExp(`for ${Object.keys(fixture).length} image\\(s\\)[^]*fix: make mirror STACK=unit`));
     });
 });

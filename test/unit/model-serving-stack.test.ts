@@ -1,7 +1,7 @@
 // Model serving through the stack config (modelServing.*, modelServing.models.<name>.*) and
 // the same composition index.ts runs.
 import * as assert from "assert";
-import { byType, configProblems, one, runStack, tempKubeconfig } from "./harness";
+import { byType, configProblems, MIRROR_BY_TAG, one, runStack, tempKubeconfig } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
 const CLASSIFIER = `registry.example.com/models/classifier@sha256:${"a".repeat(64)}`;
@@ -117,7 +117,7 @@ describe("model serving through the stack config", function () {
 
     it("puts ECR repositories beside the models in mirror mode, and the images through the mirror", async () => {
         const run = await runStack({
-            ...serving, "registry.mode": "mirror", "registry.mirror.host": "mirror.corp:5000",
+            ...serving, ...MIRROR_BY_TAG, "registry.mode": "mirror", "registry.mirror.host": "mirror.corp:5000",
             "modelServing.ecr.enabled": "true", "modelServing.ecr.repositoryPrefix": "mlplat/", "modelServing.ecr.region": "us-east-1",
         });
         assert.ifError(run.error);

@@ -9,7 +9,7 @@ import {
     POLICIES, podSpecs, Report, resourceId, secretLookingName, unpinnedReason, UNKNOWN,
 } from "../../policy/rules";
 import { packConfig, settingsFromPackConfig, settingsFromStackConfig } from "../../policy/stack-config";
-import { runStack, StackRun, stackFileConfig, tempKubeconfig } from "./harness";
+import { MIRROR_BY_TAG, runStack, stackFileConfig, StackRun, tempKubeconfig } from "./harness";
 
 const EXEMPTIONS: Exemption[] = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "..", "policy", "exemptions.json"), "utf8"));
 
@@ -292,7 +292,7 @@ describe("policy pack over the stacks", function () {
 
     it("dev in mirror mode: every image relocated and given the pull secret", async () => {
         const config = {
-            ...stackFileConfig("dev"), "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
+            ...stackFileConfig("dev"), ...MIRROR_BY_TAG, "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
             "registry.mirror.username": "puller", "registry.mirror.password": "unit-mirror-password-7d1f", "storage.minio.rootPassword": "unit-minio-root-51c2",
         };
         const r = await evaluateStack("dev", config, ["registry.mirror.password", "storage.minio.rootPassword"]);

@@ -10,7 +10,7 @@ import {
 } from "../../components/platforms/redpoint-aml";
 import type { ObjectStore } from "../../components/storage";
 import { azureCall, azureState, testContext } from "./azure-harness";
-import { byType, configProblems, fileSecret, one, plainTextLeaks, Registered, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret } from "./harness";
+import { byType, configProblems, fileSecret, MIRROR_BY_TAG, one, plainTextLeaks, Registered, runStack, stackFileConfig, StackRun, tempKubeconfig, unsecret } from "./harness";
 import { runUnderMocks } from "./record";
 
 const KUBECONFIG = tempKubeconfig();
@@ -224,7 +224,7 @@ describe("Redpoint AML: the component through the stack", function () {
 
     it("mirror mode: no Docker Hub secret, the mirror's pull secret on every pod, images relocated and listed", async () => {
         const run = await stack({
-            "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.username": "pull", "registry.mirror.password": "unit-mirror-pw",
+            ...MIRROR_BY_TAG, "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.username": "pull", "registry.mirror.password": "unit-mirror-pw",
         });
         assert.deepStrictEqual(inNs(run, SECRET).filter((s) => s.inputs.metadata.name === "aml-dockerhub"), []);
         assert.strictEqual(inNs(run, SECRET).filter((s) => s.inputs.metadata.name === "mlplat-registry").length, 1);

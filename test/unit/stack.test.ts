@@ -1,6 +1,6 @@
 // The dev and prod stacks end to end through the same composition index.ts runs.
 import * as assert from "assert";
-import { byType, MOCK_SECRETS, one, plainTextLeaks, runStack, StackRun, stackFileConfig, tempKubeconfig, unsecret } from "./harness";
+import { byType, MIRROR_BY_TAG, MOCK_SECRETS, one, plainTextLeaks, runStack, stackFileConfig, StackRun, tempKubeconfig, unsecret } from "./harness";
 
 const KUBECONFIG = tempKubeconfig();
 const MIRROR_PASSWORD = "unit-mirror-password-7d1f";
@@ -18,7 +18,7 @@ const prod = () => ({
 const PROD_SECRETS = ["registry.mirror.password", "data.postgresql.external.dsn", "aiAppStore.keycloak.backendClientSecret"];
 const mirrorDev = () => ({
     ...dev(),
-    "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
+    ...MIRROR_BY_TAG, "registry.mode": "mirror", "registry.mirror.host": "registry.corp:5000", "registry.mirror.pathPrefix": "mlplat",
     "registry.mirror.username": "puller", "registry.mirror.password": MIRROR_PASSWORD,
     "storage.minio.rootPassword": MINIO_ROOT,
 });
