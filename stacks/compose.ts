@@ -14,7 +14,7 @@ import { Registry, TransformInput } from "../components/registry";
 import { Minio, ObjectStore, S3Store } from "../components/storage";
 import { expandHome, StackConfig } from "./config";
 import { modelServerArgs } from "./platforms/model-serving";
-import { registryLockArgs } from "./foundation";
+import { chartMirrorOf, registryLockArgs } from "./foundation";
 import { eksClusterArgs } from "./eks";
 import { AzureMlExtension, RELEASE_NAMESPACE } from "../components/platforms/azureml-extension";
 import { aksClusterArgs } from "./aks";
@@ -168,7 +168,7 @@ export function composeStack(cfg: StackConfig, installTransform: InstallTransfor
             className: cfg["ingress.className"],
             namespace: cfg["ingress.nginx.namespace"],
             chartVersion: cfg["ingress.nginx.chartVersion"],
-            chartMirror: cfg["registry.chartMirror"] || undefined,
+            chartMirror: chartMirrorOf(cfg),
         }, ctx, opts);
     }
 

@@ -5,6 +5,7 @@ import * as fs from "fs";
 import * as path from "path";
 import type * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
+import type { ChartMirror } from "../components/core/chart";
 import type { PlatformContext } from "../components/core/context";
 import type { PlatformNamespace } from "../components/core/namespace";
 import {
@@ -73,6 +74,7 @@ export const FOUNDATION_SETTINGS = {
     "registry.mirror.lockFile": str("", "The image lock of registry.mirror.pinDigests, relative to the project; empty means `images.<stack>.lock`."),
     "registry.pullSecretName": str("mlplat-registry", "Name of the `kubernetes.io/dockerconfigjson` Secret created in every namespace of the stack in mirror mode."),
     "registry.chartMirror": str("", "OCI registry that mirrors the Helm charts the stack installs, e.g. `oci://registry.corp:5000/charts` (each chart is pulled from `<mirror>/<chart>` at its pinned version); empty means the charts' public repositories. Required in mirror mode when a data service uses `chart`."),
+    "registry.chartMirrorPlainHttp": bool(false, "Pull the charts from registry.chartMirror over plain HTTP instead of HTTPS (a chart mirror without TLS). Needs registry.chartMirror."),
 
     "storage.kind": choice(STORAGE_KINDS, "minio", "Object storage: `minio` (in-cluster), `s3` (an AWS bucket) or `none`."),
     "storage.bucket": str("mlplat", "Name of the bucket the stack creates."),
@@ -195,6 +197,10 @@ export const registryRule: FoundationRule = (v, problem) => {
                 `pulumi config set registry.mode mirror (or pulumi config rm ${k})`);
         }
     }
+    if (v["registry.chartMirrorPlainHttp"] === true && !isSet(v["registry.chartMirror"])) {
+        problem("registry.chartMirrorPlainHttp", "only applies to a chart mirror, but registry.chartMirror is not set, so it would be ignored",
+            "pulumi config set registry.chartMirror oci://registry.corp:5000/charts (or pulumi config rm registry.chartMirrorPlainHttp)");
+    }
     if (v["registry.mode"] === "mirror" && isSet(v["registry.mirror.username"]) !== isSet(v["registry.mirror.password"])) {
         const missing = isSet(v["registry.mirror.username"]) ? "registry.mirror.password" : "registry.mirror.username";
         problem(missing, "the mirror's username and password go together", setCmd(missing, "<value>", missing.endsWith("password")));
@@ -297,6 +303,12 @@ export function registryLockArgs(cfg: FoundationConfig, stack: string): Pick<Reg
     return { lock: readLock(path.resolve(lockFilePath(cfg, stack))), inventoryFile, chartSources };
 }
 
+/** The stack's chart mirror for resolveChartSource (`registry.chartMirror`, `registry.chartMirrorPlainHttp`); undefined for none. */
+export function chartMirrorOf(cfg: Pick<FoundationConfig, "registry.chartMirror" | "registry.chartMirrorPlainHttp">): ChartMirror | undefined {
+    const url = cfg["registry.chartMirror"];
+    return url ? { url, plainHttp: cfg["registry.chartMirrorPlainHttp"] } : undefined;
+}
+
 /** The DataServiceArgs that the stack config gives a service (`data.<service>.*`, `registry.chartMirror`). */
 export function dataServiceArgs<S extends DataServiceName>(cfg: FoundationConfig, service: S): DataServiceArgs<S> {
     const get = (key: string) => (cfg as Record<string, unknown>)[`data.${service}.${key}`] as string | undefined;
@@ -305,7 +317,7 @@ export function dataServiceArgs<S extends DataServiceName>(cfg: FoundationConfig
         mode: get("mode") as DataMode,
         image: get("image"),
         chartVersion: get("chartVersion"),
-        chartMirror: cfg["registry.chartMirror"] || undefined,
+        chartMirror: chartMirrorOf(cfg),
         size: get("size"),
         storageClass: get("storageClass") || undefined,
         username: get("username"),

@@ -6,18 +6,26 @@ import * as k8s from "@pulumi/kubernetes";
 /** Where a chart comes from. Repository and OCI sources are pinned by version. */
 export type ChartSource =
     | { repo: string; chart: string; version: string }
-    | { oci: string; version: string }
+    /** `plainHttp`: the OCI registry speaks plain HTTP (a chart mirror without TLS). */
+    | { oci: string; version: string; plainHttp?: boolean }
     | { path: string };
 
 /**
- * Resolves a component's public chart source against the stack's chart mirror: with
- * `registry.chartMirror` set (e.g. `oci://registry.corp:5000/charts`) every public chart
- * is pulled from `<mirror>/<chart>` at the same pinned version; local paths stay local.
+ * The stack's chart mirror (`registry.chartMirror`, e.g. `oci://registry.corp:5000/charts`):
+ * its URL, or the URL and whether it is plain HTTP (`registry.chartMirrorPlainHttp`).
  */
-export function resolveChartSource(source: ChartSource, chartMirror: string): ChartSource {
-    if (!chartMirror || "path" in source) return source;
+export type ChartMirror = string | { url: string; plainHttp?: boolean };
+
+/**
+ * Resolves a component's public chart source against the stack's chart mirror: with one set
+ * every public chart is pulled from `<mirror>/<chart>` at the same pinned version (over plain
+ * HTTP if the mirror says so); local paths stay local.
+ */
+export function resolveChartSource(source: ChartSource, chartMirror: ChartMirror | undefined): ChartSource {
+    const mirror = typeof chartMirror === "string" ? { url: chartMirror } : chartMirror;
+    if (!mirror?.url || "path" in source) return source;
     const chart = "chart" in source ? source.chart : source.oci.slice(source.oci.lastIndexOf("/") + 1);
-    return { oci: `${chartMirror.replace(/\/+$/, "")}/${chart}`, version: source.version };
+    return { oci: `${mirror.url.replace(/\/+$/, "")}/${chart}`, version: source.version, ...(mirror.plainHttp ? { plainHttp: true } : {}) };
 }
 
 export interface HelmChartArgs {
@@ -40,7 +48,7 @@ export class HelmChart extends pulumi.ComponentResource {
         super("mlplat:core:HelmChart", name, {}, opts);
         const s = args.source;
         const where = "path" in s ? { chart: s.path }
-            : "oci" in s ? { chart: s.oci, version: s.version }
+            : "oci" in s ? { chart: s.oci, version: s.version, ...(s.plainHttp ? { plainHttp: true } : {}) }
             : { chart: s.chart, version: s.version, repositoryOpts: { repo: s.repo } };
         // The wrapper's dependsOn holds for the chart itself (children do not inherit it), so
         // e.g. a CRDs manifest or chart is installed before the chart whose objects use them.

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
-import { HelmChart, resolveChartSource } from "../core/chart";
+import { ChartMirror, HelmChart, resolveChartSource } from "../core/chart";
 import type { PlatformContext } from "../core/context";
 import { imageTag } from "../core/images";
 import { selectorLabels, standardLabels } from "../core/labels";
@@ -57,8 +57,8 @@ export interface DataServiceArgs<S extends DataServiceName = DataServiceName> {
     image?: string;
     /** Version of the Bitnami chart (chart); default `DATA_SERVICES[service].chartVersion`. */
     chartVersion?: string;
-    /** OCI registry mirroring the charts (`registry.chartMirror`); empty or undefined for Bitnami's public registry. */
-    chartMirror?: string;
+    /** OCI registry mirroring the charts (`registry.chartMirror`, `registry.chartMirrorPlainHttp`); empty or undefined for Bitnami's public registry. */
+    chartMirror?: ChartMirror;
     /** Size of the PersistentVolumeClaim (embedded, chart); default `DATA_SERVICES[service].size`. */
     size?: string;
     /** StorageClass of the PersistentVolumeClaim; undefined means the cluster's (`ClusterInfo.storageClass`). */
@@ -151,7 +151,7 @@ export class DataService<S extends DataServiceName = DataServiceName> extends pu
             this.statefulSet = this.embedded(spec, args.image ?? setting(service, "image")!, size, storageClass, input, ctx, ns, partOf);
         } else {
             serviceName = `${service}${spec.chart.serviceSuffix}`;
-            const source = resolveChartSource({ oci: `${BITNAMI_CHARTS}/${spec.chart.name}`, version: args.chartVersion ?? setting(service, "chartVersion")! }, args.chartMirror ?? "");
+            const source = resolveChartSource({ oci: `${BITNAMI_CHARTS}/${spec.chart.name}`, version: args.chartVersion ?? setting(service, "chartVersion")! }, args.chartMirror);
             const workload = { persistence: { size, storageClass }, resources: k8sResources(spec.resources) };
             this.chart = new HelmChart(`${resourceName}-chart`, {
                 source, namespace: ns, releaseName: service,

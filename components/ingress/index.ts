@@ -2,7 +2,7 @@
 // ingress-nginx chart serving one IngressClass. `present` clusters need nothing here.
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { HelmChart, resolveChartSource } from "../core/chart";
+import { ChartMirror, HelmChart, resolveChartSource } from "../core/chart";
 import type { PlatformContext } from "../core/context";
 import { standardLabels } from "../core/labels";
 import { PlatformNamespace } from "../core/namespace";
@@ -23,7 +23,7 @@ export interface IngressNginxArgs {
     /** Exact ingress-nginx chart version; default `INGRESS_NGINX.chartVersion`. */
     chartVersion?: string;
     /** OCI registry mirroring charts (`registry.chartMirror`); the chart is pulled from `<mirror>/ingress-nginx`. */
-    chartMirror?: string;
+    chartMirror?: ChartMirror;
 }
 
 /**
@@ -43,7 +43,7 @@ export class IngressNginx extends pulumi.ComponentResource {
         this.className = args.className;
         this.namespace = new PlatformNamespace(`${name}-ns`, { name: args.namespace ?? INGRESS_NGINX.namespace, partOf: "ingress-nginx" }, ctx, { parent: this });
         this.chart = new HelmChart(`${name}-chart`, {
-            source: resolveChartSource({ repo: INGRESS_NGINX.chartRepo, chart: INGRESS_NGINX.chart, version: args.chartVersion ?? INGRESS_NGINX.chartVersion }, args.chartMirror ?? ""),
+            source: resolveChartSource({ repo: INGRESS_NGINX.chartRepo, chart: INGRESS_NGINX.chart, version: args.chartVersion ?? INGRESS_NGINX.chartVersion }, args.chartMirror),
             namespace: this.namespace.name,
             releaseName: "ingress-nginx",
             values: {

@@ -99,8 +99,10 @@ export class Registry extends pulumi.ComponentResource {
         }
         const chartSource = input.type === "kubernetes:helm.sh/v4:Chart" ? this.args.chartSources?.[String(input.props.chart)] : undefined;
         if (chartSource) {
+            // The public source's own transport, not the chart mirror's (registry.chartMirrorPlainHttp).
             const { chart, repo, plainHttp } = chartSource;
-            return { ...input.props, chart, repositoryOpts: repo ? { repo } : undefined, ...(plainHttp ? { plainHttp } : {}) };
+            const { plainHttp: _mirrors, ...props } = input.props;
+            return { ...props, chart, repositoryOpts: repo ? { repo } : undefined, ...(plainHttp ? { plainHttp } : {}) };
         }
         const image = (image: string) => {
             const relocated = this.relocate(image);

@@ -7,7 +7,7 @@ import { compareVersions } from "../../components/cluster/types";
 import { isPinnedImage } from "../../components/core/images";
 import { AiAppStoreArgs, appLine, AppStoreEngine, EMISSARY, KNATIVE, knativeTooOld, UPSTREAM_VERSION } from "../../components/platforms/ai-app-store";
 import type { ObjectStore } from "../../components/storage";
-import { dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
+import { chartMirrorOf, dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
 import {
     bool, changedUnder, choice, enabledOrRefused, ConfigOf, count, dnsName, exactVersion, expandHome, Format, hostName, int, isSet, list, namespaceName,
     optional, pinnedOrEmpty, PlatformSettings, Rule, secret, setCmd, Setting, str, TRI_STATE,
@@ -275,7 +275,7 @@ export function aiAppStoreArgs(cfg: FoundationConfig & AppStoreConfig, storage: 
     const engines = c["aiAppStore.engines"];
     const has = (e: AppStoreEngine) => engines === e || engines === "both";
     const serviceType = c["aiAppStore.serviceType"];
-    const chartMirror = c["registry.chartMirror"] || undefined;
+    const chartMirror = chartMirrorOf(c);
     const caFile = c["aiAppStore.clearml.caCertFile"];
     const keycloakUrl = c["aiAppStore.keycloak.serverUrl"];
     const ingressNamespace = c["ingress.controller"] === "install" ? c["ingress.nginx.namespace"] : undefined;

@@ -8,7 +8,7 @@ import { DATA_SERVICES } from "../../components/data";
 import {
     InferencePipelineArgs, PipelineSettings, PipelineSettingsError, QuotaResetFrequency, pipelineNames,
 } from "../../components/platforms/inference-pipeline";
-import { dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
+import { chartMirrorOf, dataServiceArgs, FoundationConfig, FoundationKey } from "../foundation";
 import {
     bool, choice, enabledOrRefused, ConfigOf, count, dnsLabel, dnsName, Format, hostName, int, isSet, list, namespaceName, optional,
     pinnedImage, pinnedOrEmpty, PlatformSettings, Rule, setCmd, Setting, str,
@@ -295,7 +295,7 @@ export function inferencePipelineArgs(cfg: FoundationConfig & PipelineConfig): I
         },
         dbInitImage: c["inferencePipeline.dbInit.image"],
         keda: c["inferencePipeline.keda.install"]
-            ? { install: true, chartVersion: c["inferencePipeline.keda.chartVersion"], namespace: c["inferencePipeline.keda.namespace"], chartMirror: c["registry.chartMirror"] || undefined }
+            ? { install: true, chartVersion: c["inferencePipeline.keda.chartVersion"], namespace: c["inferencePipeline.keda.namespace"], chartMirror: chartMirrorOf(c) }
             : { install: false, namespace: c["inferencePipeline.keda.namespace"] },
     };
 }

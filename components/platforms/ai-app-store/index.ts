@@ -15,7 +15,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { compareVersions } from "../../cluster/types";
-import { HelmChart, resolveChartSource } from "../../core/chart";
+import { ChartMirror, HelmChart, resolveChartSource } from "../../core/chart";
 import type { PlatformContext } from "../../core/context";
 import { imageTag, parseImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
@@ -47,7 +47,7 @@ export type EmissaryArgs =
         /** Exact emissary-ingress chart version; default `EMISSARY.chartVersion` (8.4.0). */
         chartVersion?: string;
         /** OCI registry mirroring charts (`registry.chartMirror`): the chart is pulled from `<mirror>/emissary-ingress`. */
-        chartMirror?: string;
+        chartMirror?: ChartMirror;
         /** Emissary image `repository:tag`; default `EMISSARY.image`. Its tag selects the CRDs manifest. */
         image?: string;
         /** Ambassador agent image `repository:tag`; default `EMISSARY.agentImage`. */
@@ -719,7 +719,7 @@ export class AiAppStore extends pulumi.ComponentResource {
             crds = new k8s.yaml.v2.ConfigFile(`${name}-emissary-crds`, { file: crdsManifest }, { parent: this, dependsOn: [nsByKey["emissary-system-ns"]] });
             const emissaryNs = nsByKey["emissary-ns"];
             chart = new HelmChart(`${name}-emissary`, {
-                source: resolveChartSource({ repo: EMISSARY.chartRepo, chart: EMISSARY.chart, version: e.chartVersion ?? EMISSARY.chartVersion }, e.chartMirror ?? ""),
+                source: resolveChartSource({ repo: EMISSARY.chartRepo, chart: EMISSARY.chart, version: e.chartVersion ?? EMISSARY.chartVersion }, e.chartMirror),
                 namespace: emissaryNs.name,
                 releaseName: EMISSARY.releaseName,
                 values: {

@@ -12,7 +12,7 @@
 import { createHash } from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
-import { HelmChart, resolveChartSource } from "../../core/chart";
+import { ChartMirror, HelmChart, resolveChartSource } from "../../core/chart";
 import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
@@ -52,7 +52,7 @@ export type KedaArgs =
         /** Namespace KEDA is installed in (created); default `keda`. */
         namespace?: string;
         /** OCI registry mirroring charts (`registry.chartMirror`); the chart is pulled from `<mirror>/keda`. */
-        chartMirror?: string;
+        chartMirror?: ChartMirror;
     }
     | {
         /** KEDA and its CRDs are already in the cluster. */
@@ -474,7 +474,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             controllerNetworkPolicies(`${name}-keda`, kedaNs.name, "keda",
                 { openPorts: KEDA_API_SERVER_PORTS, egressPorts: [rabbitmqPort] }, this.labels("network", "keda"), { parent: this });
             keda = new HelmChart(`${name}-keda`, {
-                source: resolveChartSource({ repo: KEDA_CHART_REPO, chart: "keda", version: kedaArgs.chartVersion ?? KEDA_CHART_VERSION }, kedaArgs.chartMirror ?? ""),
+                source: resolveChartSource({ repo: KEDA_CHART_REPO, chart: "keda", version: kedaArgs.chartVersion ?? KEDA_CHART_VERSION }, kedaArgs.chartMirror),
                 namespace: kedaNs.name,
                 releaseName: "keda",
                 // The chart's own defaults are secure (non-root, read-only root, resources); add our labels.
