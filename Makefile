@@ -16,7 +16,7 @@ help:
 	@echo "make cluster-up | down | cluster-status   the local control plane"
 	@echo "make tools       build the Pulumi CLI, providers and control plane from Go modules (cached)"
 	@echo "make gen         regenerate Pulumi.yaml and docs/configuration.md from stacks/settings.ts"
-	@echo "make mirror STACK=...   copy the stack's images and charts into its mirror, pinned in images.<stack>.lock (mirror-export / mirror-import: docs/air-gap.md)"
+	@echo "make mirror STACK=...   copy the stack's images and charts into its mirror, pinned in images.<stack>.lock (mirror-list / mirror-export / mirror-import: docs/air-gap.md)"
 
 # npm ci when node_modules is missing or older than the lock file. Install scripts stay
 # unapproved on purpose: the only ones are @pulumi/kubernetes' plugin download (we build
@@ -135,11 +135,16 @@ test: test-model-image
 # Air gap (docs/air-gap.md): every image and chart of a stack carried into its mirror with crane,
 # pinned by digest in images.<stack>.lock (scripts/mirror.sh):
 #   make mirror STACK=prod                            copy into the mirror, write the lock
+#   make mirror-list STACK=prod                       every image and chart, source → target (JSON); copies nothing
 #   make mirror-export STACK=prod [BUNDLE=file.tar]   one bundle of OCI layouts (connected side)
 #   make mirror-import STACK=prod BUNDLE=file.tar     push it into the mirror, digests verified
 mirror: deps
 	scripts/build-tools.sh crane pulumi
 	scripts/mirror.sh mirror "$(STACK)"
+
+mirror-list: deps
+	scripts/build-tools.sh pulumi
+	@scripts/mirror.sh list "$(STACK)"
 
 mirror-export: deps
 	scripts/build-tools.sh crane pulumi
@@ -156,7 +161,7 @@ test-mirror: deps
 
 test: test-mirror
 
-.PHONY: mirror mirror-export mirror-import test-mirror
+.PHONY: mirror mirror-list mirror-export mirror-import test-mirror
 
 # Benchmarks (bench/, results in docs/benchmarks.md): no-op preview/up and where the time goes,
 # pulumi up against the kubectl floor, cost per model to 1,000, tool builds (recorded). Each

@@ -3,6 +3,7 @@
 # with crane, and pins them by digest in the stack's image lock (images.<stack>.lock).
 #
 #   scripts/mirror.sh mirror STACK           copy into registry.mirror.host / registry.chartMirror
+#   scripts/mirror.sh list STACK             print every image and chart, source → target (JSON), copy nothing
 #   scripts/mirror.sh export STACK BUNDLE    one tar of OCI layouts + manifest.json (connected side)
 #   scripts/mirror.sh import STACK BUNDLE    push a bundle into the mirror, every digest verified
 #
@@ -14,7 +15,7 @@
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/env.sh"
 
-[[ $# -ge 2 && -n "$2" ]] || { sed -n '2,13p' "$0" >&2; die "usage: scripts/mirror.sh mirror|export|import STACK [BUNDLE] (make mirror STACK=...)"; }
+[[ $# -ge 2 && -n "$2" ]] || { sed -n '2,14p' "$0" >&2; die "usage: scripts/mirror.sh mirror|list|export|import STACK [BUNDLE] (make mirror STACK=...)"; }
 stack="$2"
 export PULUMI_BACKEND_URL="${PULUMI_BACKEND_URL:-file://$MLPLAT_ROOT/.pulumi}"
 if [[ "$stack" == dev ]]; then export PULUMI_CONFIG_PASSPHRASE="${PULUMI_CONFIG_PASSPHRASE:-mlplat-dev}"; fi

@@ -1,5 +1,6 @@
-// make mirror / mirror-export / mirror-import (scripts/mirror.sh; docs/air-gap.md):
+// make mirror / mirror-list / mirror-export / mirror-import (scripts/mirror.sh; docs/air-gap.md):
 //   mirror STACK          copy every image and chart of the stack into its mirror, write the lock
+//   list STACK            print every image and chart: source, where it is read from, target (JSON)
 //   export STACK BUNDLE   write them as OCI layouts + manifest.json into one tar (connected side)
 //   import STACK BUNDLE   push a bundle into the stack's mirror, verifying every digest
 import * as fs from "fs";
@@ -202,13 +203,21 @@ async function importBundle(s: StackMirror, c: Crane, work: string, bundle: stri
     });
 }
 
+/** `list`: what `mirror` would copy, as JSON on stdout; nothing is read from a registry. */
+async function list(s: StackMirror): Promise<number> {
+    const entries = (await items(s)).map((i) => ({ kind: i.kind, source: i.source, ...(i.pull !== i.source ? { from: i.pull } : {}), target: i.target }));
+    process.stdout.write(`${JSON.stringify(entries, null, 2)}\n`);
+    return 0;
+}
+
 async function main(): Promise<number> {
     const [command, stack, bundle] = process.argv.slice(2);
-    if (!["mirror", "export", "import"].includes(command) || !stack || (command !== "mirror" && !bundle)) {
-        say("usage: main.ts mirror STACK | export STACK BUNDLE | import STACK BUNDLE");
+    if (!["mirror", "list", "export", "import"].includes(command) || !stack || (["export", "import"].includes(command) && !bundle)) {
+        say("usage: main.ts mirror STACK | list STACK | export STACK BUNDLE | import STACK BUNDLE");
         return 2;
     }
     const s = readStack(stack, process.env.MLPLAT_PROJECT_DIR ?? path.join(__dirname, "..", ".."));
+    if (command === "list") return list(s);
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-mirror-"));
     const hosts = [...new Set([s.prefix, s.chartPrefix ?? ""].filter(Boolean).map((p) => p.split("/")[0]))];
     const auth = s.username && s.password && process.env.MLPLAT_MIRROR_AUTH !== "docker" ? dockerConfigWith(hosts, s.username, s.password) : undefined;
