@@ -299,7 +299,8 @@ export function registryLockArgs(cfg: FoundationConfig, stack: string): Pick<Reg
     if (cfg["registry.mode"] !== "mirror") return {};
     const inventoryFile = process.env.MLPLAT_IMAGE_INVENTORY || undefined;
     const chartSources = inventoryFile && process.env.MLPLAT_CHART_SOURCES ? JSON.parse(process.env.MLPLAT_CHART_SOURCES) : undefined;
-    if (!cfg["registry.mirror.pinDigests"]) return { inventoryFile, chartSources };
+    // Inventory mode lists images to write the lock: it needs none, and a broken one must not stop it.
+    if (!cfg["registry.mirror.pinDigests"] || inventoryFile) return { inventoryFile, chartSources };
     return { lock: readLock(path.resolve(lockFilePath(cfg, stack))), inventoryFile, chartSources };
 }
 

@@ -89,6 +89,22 @@ describe("image lock: references by digest", function () {
         assert.ok(podImages(off).every((i) => /^registry\.corp:5000\/mlplat\/[^@]+:[^@]+$/.test(i)), "tags, not digests");
     });
 
+    it("inventory mode (make mirror's preview) needs no lock, and ignores a broken one", async () => {
+        const lockFile = writeLock({});
+        fs.writeFileSync(lockFile, "{ not json");
+        const inventory = path.join(path.dirname(lockFile), "inventory.json");
+        process.env.MLPLAT_IMAGE_INVENTORY = inventory;
+        try {
+            const { ["registry.mirror.pinDigests"]: _, ...byDefault } = pinned(lockFile);
+            const run = await runStack(byDefault);
+            if (run.error) throw run.error;
+        } finally {
+            delete process.env.MLPLAT_IMAGE_INVENTORY;
+        }
+        const listed = JSON.parse(fs.readFileSync(inventory, "utf8")) as { source: string }[];
+        assert.deepStrictEqual(listed.map((e) => e.source).sort(), [...SOURCES].sort());
+    });
+
     it("pins by default in mirror mode: no pinDigests setting and no lock fails, naming the command", async () => {
         const { ["registry.mirror.pinDigests"]: _, ...byDefault } = pinned(path.join(os.tmpdir(), "mlplat-no-such-dir", "images.unit.lock"));
         const run = await runStack(byDefault);
