@@ -6,6 +6,8 @@
 #   bench/floor.sh                  BENCH_RUNS rounds (default 3) of: pulumi up, pulumi destroy,
 #                                   floor (apply + wait), delete
 #   BENCH_POLICY=1                  the up runs the policy pack too, as `make up` does
+#   BENCH_FLOOR_PARALLEL="default 64"  one up per value in each round, alternated: `default` is the
+#                                   CLI's own (4 x GOMAXPROCS), a number is passed as --parallel
 #
 # The objects: after the first up, `pulumi stack export --show-secrets`, each Kubernetes
 # object's inputs (bench/floor-objects.js): CRDs and Namespaces applied first, then the rest
@@ -14,12 +16,13 @@
 # PVCs Bound). The up is timed as the CLI's whole run (program, provider, awaits, state).
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
-machine_facts "BENCH_RUNS=$BENCH_RUNS BENCH_POLICY=${BENCH_POLICY:-0} bench/floor.sh"
+PARALLEL=(${BENCH_FLOOR_PARALLEL:-default})
+machine_facts "BENCH_RUNS=$BENCH_RUNS BENCH_POLICY=${BENCH_POLICY:-0} BENCH_FLOOR_PARALLEL=\"${PARALLEL[*]}\" bench/floor.sh"
 
 bench_cluster fresh
 [[ "${BENCH_KEEP_CLUSTER:-0}" == 1 ]] || trap 'bench_cluster purge' EXIT
 eval "$("$MLPLAT_ROOT/scripts/cluster.sh" env)"
-kubectl version --client | head -1 | sed 's/^/kubectl:   /'
+kubectl version --client | sed -n "1s/^/kubectl:   /p" # sed reads it all: head would cut the pipe (pipefail)
 
 dir="$(project_copy floor)"
 init_stack "$dir"
@@ -30,9 +33,12 @@ if [[ "${BENCH_POLICY:-0}" == 1 ]]; then
   policy_args=(--policy-pack "$MLPLAT_POLICY_DIR" --policy-pack-config "$BENCH_WORK/policy-dev.json")
 fi
 objects="$BENCH_WORK/floor-objects"
+rm -rf "$objects" # written from this run's first up
 
-pulumi_up() {
-  in_copy "$dir" pulumi up --yes --skip-preview --stack dev "${policy_args[@]}" >"$BENCH_WORK/floor-up-$1.log" 2>&1 \
+pulumi_up() { # LOGNAME PARALLEL
+  local par=()
+  [[ "$2" == default ]] || par=(--parallel "$2")
+  in_copy "$dir" pulumi up --yes --skip-preview --stack dev "${par[@]}" "${policy_args[@]}" >"$BENCH_WORK/floor-up-$1.log" 2>&1 \
     || { tail -30 "$BENCH_WORK/floor-up-$1.log"; exit 1; }
 }
 pulumi_destroy() {
@@ -60,18 +66,29 @@ floor_delete() {
 results="$BENCH_WORK/floor-results.tsv"
 : >"$results"
 for ((r = 1; r <= BENCH_RUNS; r++)); do
-  s=$(now); pulumi_up "$r"; up=$(elapsed "$s")
-  created=$(grep -E '^ +\+ [0-9]+ created' "$BENCH_WORK/floor-up-$r.log" | tr -s ' ')
-  if [[ $r == 1 ]]; then
-    in_copy "$dir" pulumi stack export --show-secrets --stack dev >"$BENCH_WORK/floor-export.json"
-    echo "objects: $(node "$BENCH_ROOT/floor-objects.js" "$BENCH_WORK/floor-export.json" "$objects")"
-  fi
-  s=$(now); pulumi_destroy "$r"; destroy=$(elapsed "$s")
+  ups=()
+  for p in "${PARALLEL[@]}"; do
+    s=$(now); pulumi_up "$r-$p" "$p"; up=$(elapsed "$s")
+    created=$(grep -E '^ +\+ [0-9]+ created' "$BENCH_WORK/floor-up-$r-$p.log" | tr -s ' ')
+    if [[ ! -d "$objects" ]]; then
+      in_copy "$dir" pulumi stack export --show-secrets --stack dev >"$BENCH_WORK/floor-export.json"
+      echo "objects: $(node "$BENCH_ROOT/floor-objects.js" "$BENCH_WORK/floor-export.json" "$objects")"
+    fi
+    s=$(now); pulumi_destroy "$r-$p"; destroy=$(elapsed "$s")
+    ups+=("$up")
+    echo "round $r: pulumi up (parallel $p) $up s ($created); pulumi destroy $destroy s"
+  done
   s=$(now); floor || { echo "the floor's waits failed"; exit 1; }; fl=$(elapsed "$s")
   s=$(now); floor_delete; del=$(elapsed "$s")
-  printf '%s\t%s\t%s\n' "$r" "$up" "$fl" >>"$results"
-  echo "round $r: pulumi up $up s ($created), floor apply+wait $fl s, ratio $(awk -v a="$up" -v b="$fl" 'BEGIN { printf "%.2f", a / b }'); (pulumi destroy $destroy s, floor delete $del s)"
+  for i in "${!PARALLEL[@]}"; do
+    printf '%s\t%s\t%s\t%s\n' "$r" "${PARALLEL[$i]}" "${ups[$i]}" "$fl" >>"$results"
+    echo "round $r: parallel ${PARALLEL[$i]}: pulumi up ${ups[$i]} s, floor apply+wait $fl s, ratio $(awk -v a="${ups[$i]}" -v b="$fl" 'BEGIN { printf "%.2f", a / b }'); (floor delete $del s)"
+  done
 done
-up=$(median $(cut -f2 "$results")); fl=$(median $(cut -f3 "$results"))
 echo
-echo "median over $BENCH_RUNS rounds: pulumi up $up s, floor $fl s, ratio $(awk -v a="$up" -v b="$fl" 'BEGIN { printf "%.2f", a / b }') (goal <= 1.5); load average now $(cut -d' ' -f1-3 /proc/loadavg)"
+fl=$(median $(cut -f4 "$results"))
+for p in "${PARALLEL[@]}"; do
+  up=$(median $(awk -F'\t' -v p="$p" '$2 == p { print $3 }' "$results"))
+  echo "median over $BENCH_RUNS rounds, parallel $p: pulumi up $up s, floor $fl s, ratio $(awk -v a="$up" -v b="$fl" 'BEGIN { printf "%.2f", a / b }') (goal <= 1.5)"
+done
+echo "load average now $(cut -d' ' -f1-3 /proc/loadavg)"

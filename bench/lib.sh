@@ -8,6 +8,8 @@ set -euo pipefail
 _bench_dir="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 # shellcheck source=../scripts/env.sh
 source "$_bench_dir/../scripts/env.sh"
+# The variants name their parallelism (bench/floor.sh, +pN in bench/noop.sh); "default" is the CLI's own.
+unset PULUMI_PARALLEL
 BENCH_ROOT="$MLPLAT_ROOT/bench"
 BENCH_RUNS="${BENCH_RUNS:-3}"
 BENCH_WORK="${BENCH_WORK:-$MLPLAT_ROOT/.local/bench}"

@@ -4,6 +4,7 @@
 #
 #   bench/noop.sh                 BENCH_RUNS rounds (default 3) of every variant and action
 #   BENCH_VARIANTS="ts-check js" BENCH_ACTIONS="preview" bench/noop.sh
+#   BENCH_VARIANTS="ts-transpile ts-transpile+p64"   a +pN suffix runs that variant with --parallel N
 #   BENCH_POLICY=1                also run the policy pack, as `make preview` / `make up` do
 #   BENCH_KEEP_CLUSTER=1          leave the benchmarks' control plane running (default: purged)
 #   BENCH_CPU_PROF=1              also write a V8 CPU profile of each program run (.local/bench/cpuprof/),
@@ -35,7 +36,7 @@ mkdir -p "$state"
 declare -A copy
 for v in "${VARIANTS[@]}"; do
   copy[$v]="$(project_copy "noop-$v")"
-  node "$BENCH_ROOT/variant.js" "${copy[$v]}" "$v" >&2
+  node "$BENCH_ROOT/variant.js" "${copy[$v]}" "${v%%+*}" >&2
 done
 policy_args=()
 if [[ "${BENCH_POLICY:-0}" == 1 ]]; then
@@ -44,11 +45,12 @@ if [[ "${BENCH_POLICY:-0}" == 1 ]]; then
   (cd "${copy[${VARIANTS[0]}]}" && node_modules/.bin/ts-node --transpile-only scripts/policy-config.ts dev "$BENCH_WORK/policy-dev.json" >&2)
 fi
 
-run_pulumi() { # DIR ACTION LOG
-  local dir="$1" action="$2" logf="$3" args=()
+run_pulumi() { # DIR ACTION LOG [VARIANT]
+  local dir="$1" action="$2" logf="$3" args=() par=()
+  [[ "${4:-}" != *+p* ]] || par=(--parallel "${4##*+p}")
   case "$action" in
-    preview) args=(preview --stack dev "${policy_args[@]}") ;;
-    up) args=(up --yes --skip-preview --stack dev "${policy_args[@]}") ;;
+    preview) args=(preview --stack dev "${par[@]}" "${policy_args[@]}") ;;
+    up) args=(up --yes --skip-preview --stack dev "${par[@]}" "${policy_args[@]}") ;;
     deploy) args=(up --yes --skip-preview --stack dev) ;;
   esac
   local node_options="--require $BENCH_ROOT/marks.js"
@@ -75,7 +77,7 @@ for ((r = 1; r <= BENCH_RUNS; r++)); do
       logf="$BENCH_WORK/noop-$v-$action-$r.log"
       rm -f "$logf.marks"
       s=$(now)
-      run_pulumi "${copy[$v]}" "$action" "$logf" || { echo "pulumi $action ($v) failed:"; tail -30 "$logf"; exit 1; }
+      run_pulumi "${copy[$v]}" "$action" "$logf" "$v" || { echo "pulumi $action ($v) failed:"; tail -30 "$logf"; exit 1; }
       total=$(elapsed "$s")
       changes=$(awk '/^Resources:/ { on = 1; next } on && /^$/ { on = 0 } on' "$logf" | grep -vE '^\s+[0-9]+ unchanged\s*$' || true)
       [[ -z "$changes" ]] || { echo "not a no-op ($v $action): $changes"; exit 1; }

@@ -12,6 +12,10 @@ if [ -z "${MLPLAT_SHARED_DIR:-}" ] && [ -d "$MLPLAT_ROOT/../shared" ]; then
   MLPLAT_SHARED_DIR="$(cd "$MLPLAT_ROOT/../shared" && pwd)"
   export MLPLAT_SHARED_DIR
 fi
+# Steps at once: the CLI's default is 4 x cores (8 on 2 cores), and an up spends those slots on
+# Services awaiting their endpoints (about 10 s each while their pods start), so the rest of the
+# stack queues behind them (docs/benchmarks.md, "Deploy against the floor"). Set it to override.
+export PULUMI_PARALLEL="${PULUMI_PARALLEL:-64}"
 _mlplat_pulumi_dir="$(bash "$MLPLAT_ROOT/tools/pulumi/build.sh" --print-dir)"
 case ":$PATH:" in
   *":$_mlplat_pulumi_dir:"*) ;;
