@@ -20,7 +20,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, parseImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { namespaceAnnotations, namespaceLabels, PlatformNamespace, PodSecurity } from "../../core/namespace";
-import { byName, ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, tcp } from "../../core/network";
+import { byName, ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, namespaceNamed, tcp } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, DATA_SERVICES, DataConnection, DataService, DataServiceArgs } from "../../data";
@@ -851,7 +851,7 @@ export class AiAppStore extends pulumi.ComponentResource {
      */
     private inferencePolicies(gateways: EngineNamespace[]): void {
         const policy = this.policyIn(this.inferenceNamespace.name, "inference");
-        const from: NetworkPolicyPeer[] = gateways.map((g) => ({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": g.ns } } }));
+        const from: NetworkPolicyPeer[] = gateways.map((g) => namespaceNamed(g.ns));
         if (this.engines.includes("knative")) from.push({ namespaceSelector: byName(KNATIVE.servingNamespace) });
         policy("inference-default-deny", "inference-default-deny", { podSelector: {}, policyTypes: ["Ingress", "Egress"] });
         policy("inference-dns", "inference-dns", DNS_EGRESS);

@@ -17,7 +17,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { controllerNetworkPolicies, DNS_EGRESS } from "../../core/network";
+import { byName, controllerNetworkPolicies, DNS_EGRESS, namespaceNamed } from "../../core/network";
 import { container, disruptionBudget, httpProbe, needsDisruptionBudget, podSpec, Resources, SecretKeyRef } from "../../core/workload";
 import { CONNECTIONS, DataConnection, DataService, DataServiceArgs, externalConnectionValues } from "../../data";
 import { API_ROUTES, API_SERVICE_ENV, apiServiceConfigYaml } from "./api";
@@ -651,7 +651,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             api: n.apiService.name, "db-init": n.dbInit.jobName, model: n.modelService.name,
         };
         const ingressFrom: NetworkPolicyPeer[] = [{
-            namespaceSelector: args.ingressNamespace ? { matchLabels: { "kubernetes.io/metadata.name": args.ingressNamespace } } : {},
+            namespaceSelector: args.ingressNamespace ? byName(args.ingressNamespace) : {},
         }];
         for (const [component, t] of Object.entries(talks) as [keyof typeof talks, Talks][]) {
             const egress: NetworkPolicyEgressRule[] = t.data.map((service) => {
@@ -684,7 +684,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
             const clients = (Object.entries(talks) as [keyof typeof talks, Talks][]).filter(([, t]) => t.data.includes(service)).map(([c]) => workloads[c]);
             const from: NetworkPolicyPeer[] = clients.map((c) => ({ podSelector: { matchLabels: this.selector(c) } }));
             // KEDA's operator reads the requests queue's length over AMQP.
-            if (service === "rabbitmq") from.push({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": kedaNamespace } } });
+            if (service === "rabbitmq") from.push(namespaceNamed(kedaNamespace));
             const self: NetworkPolicyPeer[] = [{ podSelector: { matchLabels: r.podSelector } }];
             policy(`${service}-clients`, n.networkPolicies[service], service, {
                 podSelector: { matchLabels: r.podSelector },

@@ -16,7 +16,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { byName, DNS_EGRESS } from "../../core/network";
+import { byName, DNS_EGRESS, tcp } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, connectionStringForm, DataConnection, DataService, DataServiceArgs, isConnectionString } from "../../data";
@@ -115,7 +115,6 @@ interface MongoSource {
 }
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
-const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
 
 /**
  * Redpoint AML: its namespace, MongoDB, the secrets table's Secret, the Docker Hub pull
