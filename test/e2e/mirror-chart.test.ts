@@ -20,8 +20,22 @@ import { E2E_CLUSTER_DIR, exists, kubectl, ROOT, toolEnv } from "./env";
 const NS = "mlplat-mirror-e2e";
 const MIRROR = "registry.corp:5000/mlplat";
 
+/** The suite's local control plane, as a provider of an inline program. */
+const localProvider = () => new k8s.Provider("local", { kubeconfig: pulumi.secret(fs.readFileSync(path.join(E2E_CLUSTER_DIR, "kubeconfig"), "utf8")) });
+const localCtx = (provider: k8s.Provider, registry: Registry) =>
+    ({ cluster: { provider, flavour: "local" as const, loadBalancer: true, defaultStorageClass: true }, registry, extraLabels: {} });
+
+/** An inline-program stack with its own file state backend in `dir`. */
+function inlineStack(dir: string, stackName: string, projectName: string, program: () => Promise<Record<string, unknown>>): Promise<Stack> {
+    return LocalWorkspace.createOrSelectStack({ stackName, projectName, program }, {
+        workDir: dir,
+        envVars: { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "mlplat-e2e" },
+        projectSettings: { name: projectName, runtime: "nodejs", backend: { url: `file://${dir}` } },
+    });
+}
+
 async function program() {
-    const provider = new k8s.Provider("local", { kubeconfig: pulumi.secret(fs.readFileSync(path.join(E2E_CLUSTER_DIR, "kubeconfig"), "utf8")) });
+    const provider = localProvider();
     const registry = new Registry("registry", {
         mode: "mirror", mirrorHost: "registry.corp:5000", pathPrefix: "mlplat",
         username: "puller", password: pulumi.secret("mirror-e2e-password"), pullSecretName: "mlplat-registry",
@@ -30,7 +44,7 @@ async function program() {
         const props = registry.transformProps(args);
         return props ? { props, opts: args.opts } : undefined;
     });
-    const ctx = { cluster: { provider, flavour: "local" as const, loadBalancer: true, defaultStorageClass: true }, registry, extraLabels: {} };
+    const ctx = localCtx(provider, registry);
     const ns = new PlatformNamespace("ns", { name: NS, partOf: "mlplat-e2e" }, ctx, { provider });
     const chart = new HelmChart("demo", {
         source: { path: path.join(ROOT, "test", "fixtures", "charts", "demo") }, namespace: ns.name, releaseName: "demo",
@@ -45,11 +59,7 @@ describe("mirror mode with a chart rendered by the provider", function () {
         this.timeout(300_000);
         Object.assign(process.env, toolEnv());
         const dir = fs.mkdtempSync(path.join(os.tmpdir(), "mlplat-mirror-e2e-"));
-        stack = await LocalWorkspace.createOrSelectStack({ stackName: "mirror", projectName: "mlplat-mirror-e2e", program }, {
-            workDir: dir,
-            envVars: { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "mlplat-e2e" },
-            projectSettings: { name: "mlplat-mirror-e2e", runtime: "nodejs", backend: { url: `file://${dir}` } },
-        });
+        stack = await inlineStack(dir, "mirror", "mlplat-mirror-e2e", program);
     });
 
     after(async function () {
@@ -92,8 +102,8 @@ describe("a chart pulled from a plain-HTTP OCI chart mirror", function () {
 
     /** The chart as its public source names it, resolved against the mirror as the stack's components do. */
     const program = (mirror: string) => async () => {
-        const provider = new k8s.Provider("local", { kubeconfig: pulumi.secret(fs.readFileSync(path.join(E2E_CLUSTER_DIR, "kubeconfig"), "utf8")) });
-        const ctx = { cluster: { provider, flavour: "local" as const, loadBalancer: true, defaultStorageClass: true }, registry: new Registry("registry", { mode: "public", pullSecretName: "x" }), extraLabels: {} };
+        const provider = localProvider();
+        const ctx = localCtx(provider, new Registry("registry", { mode: "public", pullSecretName: "x" }));
         const ns = new PlatformNamespace("ns", { name: PLAIN_NS, partOf: "mlplat-e2e" }, ctx, { provider });
         const source = resolveChartSource({ oci: "oci://charts.example.invalid/demo", version: "0.1.0" }, { url: mirror, plainHttp: true });
         const chart = new HelmChart("demo", { source, namespace: ns.name, releaseName: "demo" }, { provider, dependsOn: [ns] });
@@ -110,11 +120,7 @@ describe("a chart pulled from a plain-HTTP OCI chart mirror", function () {
         const tgz = execFileSync("tar", ["-C", path.join(ROOT, "test", "fixtures", "charts"), "-czf", "-", "demo"]);
         writeChartLayout(tgz, path.join(dir, "layout"));
         execFileSync(crane, ["push", path.join(dir, "layout"), `${registry.host}/charts/demo:0.1.0`], { stdio: ["ignore", "ignore", "inherit"] });
-        stack = await LocalWorkspace.createOrSelectStack({ stackName: "plain", projectName: "mlplat-chart-mirror-e2e", program: program(`oci://${registry.host}/charts`) }, {
-            workDir: dir,
-            envVars: { PULUMI_BACKEND_URL: `file://${dir}`, PULUMI_CONFIG_PASSPHRASE: "mlplat-e2e" },
-            projectSettings: { name: "mlplat-chart-mirror-e2e", runtime: "nodejs", backend: { url: `file://${dir}` } },
-        });
+        stack = await inlineStack(dir, "plain", "mlplat-chart-mirror-e2e", program(`oci://${registry.host}/charts`));
     });
 
     after(async function () {
