@@ -43,7 +43,7 @@ machine_facts() {
   echo "commit:    $(git -C "$MLPLAT_ROOT" rev-parse --short HEAD) (program source: $BENCH_SOURCE)"
   echo "machine:   $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')), $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo) memory"
   echo "load:      $(cut -d' ' -f1-3 /proc/loadavg) (1, 5, 15 min) at start"
-  echo "node:      $(node --version); typescript $(node -p 'require("typescript/package.json").version'); ts-node $(node -p 'require("ts-node/package.json").version')"
+  echo "node:      $(node --version); typescript $(node -p 'require("typescript/package.json").version'); ts-node $(node -p 'require("ts-node/package.json").version'); @swc/core $(node -p 'require("@swc/core/package.json").version')"
   if command -v pulumi >/dev/null; then
     echo "pulumi:    $(pulumi version); @pulumi/pulumi $(node -p 'require("@pulumi/pulumi/package.json").version'); @pulumi/kubernetes $(node -p 'require("@pulumi/kubernetes/package.json").version')"
   fi

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # No-op preview and no-op up of the dev stack: total time and where it goes, for each way of
-# running the program (bench/variant.js: ts-check, ts-transpile, js), alternated in one run.
+# running the program (bench/variant.js: ts-check, ts-transpile, ts-swc, js), alternated in one run.
 #
-#   bench/noop.sh                 BENCH_RUNS rounds (default 3) of every variant and action
+#   bench/noop.sh                 BENCH_RUNS rounds (default 3) of ts-transpile, ts-swc and js, preview and up
 #   BENCH_VARIANTS="ts-check js" BENCH_ACTIONS="preview" bench/noop.sh
 #   BENCH_VARIANTS="ts-transpile ts-transpile+p64"   a +pN suffix runs that variant with --parallel N
 #   BENCH_POLICY=1                also run the policy pack, as `make preview` / `make up` do
@@ -16,14 +16,14 @@
 # with NODE_OPTIONS) and wall-clock timestamps:
 #   before node     CLI start, language host start, plugin discovery, until the program's Node starts
 #   sdk load        Node start to the program's first file (@pulumi/pulumi runtime, TypeScript, ts-node)
-#   program load    requiring the program: TypeScript compile (or type check) and module evaluation
+#   program load    requiring the program: transpile (TypeScript or swc) or type check, module evaluation
 #   register+diff   from the loaded program to Node's exit: resource registrations, the provider's
 #                   start, Check/Diff of every resource, the stack outputs
 #   after node      Node's exit to the CLI's exit: the engine's last steps, state write, summary
 set -euo pipefail
 source "$(cd "$(dirname "$0")" && pwd)/lib.sh"
 
-VARIANTS=(${BENCH_VARIANTS:-ts-check ts-transpile js})
+VARIANTS=(${BENCH_VARIANTS:-ts-transpile ts-swc js})
 ACTIONS=(${BENCH_ACTIONS:-preview up})
 machine_facts "BENCH_RUNS=$BENCH_RUNS BENCH_VARIANTS=\"${VARIANTS[*]}\" BENCH_ACTIONS=\"${ACTIONS[*]}\" BENCH_POLICY=${BENCH_POLICY:-0} bench/noop.sh"
 
