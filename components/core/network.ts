@@ -15,6 +15,17 @@ export const namespaceNamed = (name: pulumi.Input<string>): NetworkPolicyPeer =>
 
 export const tcp = (port: pulumi.Input<number>) => ({ protocol: "TCP", port });
 
+/**
+ * Annotations of a Service in front of pods the stack awaits through their Deployment or StatefulSet.
+ * The kubernetes provider awaits a Service with a selector until its Endpoints have not changed for
+ * 10 s, with or without an endpoint (pkg/await/service.go), so each one held everything depending on
+ * it 10 s or more (docs/benchmarks.md) and proved nothing the workload's own await does not. A
+ * LoadBalancer Service keeps the await: its address is an output.
+ */
+export function serviceAwaitAnnotations(type: string): Record<string, string> | undefined {
+    return type === "LoadBalancer" ? undefined : { "pulumi.com/skipAwait": "true" };
+}
+
 /** The API server is no pod: its ports to any address (443 behind the `kubernetes` Service, 6443 on the nodes). */
 export const API_SERVER_PORTS = [443, 6443];
 

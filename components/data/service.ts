@@ -10,6 +10,7 @@ import type { PlatformContext } from "../core/context";
 import { imageTag } from "../core/images";
 import { selectorLabels, standardLabels } from "../core/labels";
 import type { PlatformNamespace } from "../core/namespace";
+import { serviceAwaitAnnotations } from "../core/network";
 import { keyRef, secretFromOutputs, SecretPerNamespace } from "../core/secrets";
 import { container, execProbe, podSpec, Resources, SecretKeyRef } from "../core/workload";
 import {
@@ -227,7 +228,7 @@ export class DataService<S extends DataServiceName = DataServiceName> extends pu
             spec: { clusterIP: "None", selector, ports: servicePorts },
         }, { parent: this });
         const client = new k8s.core.v1.Service(`${this.resourceName}-service`, {
-            metadata: { name, namespace: ns, labels },
+            metadata: { name, namespace: ns, labels, annotations: serviceAwaitAnnotations("ClusterIP") },
             spec: { type: "ClusterIP", selector, ports: servicePorts },
         }, { parent: this });
         const statefulSet = new k8s.apps.v1.StatefulSet(`${this.resourceName}-server`, {

@@ -5,7 +5,7 @@ import type { PlatformContext } from "../core/context";
 import { imageTag } from "../core/images";
 import { selectorLabels, standardLabels } from "../core/labels";
 import { PlatformNamespace } from "../core/namespace";
-import { byName, DNS_EGRESS } from "../core/network";
+import { byName, DNS_EGRESS, serviceAwaitAnnotations } from "../core/network";
 import { keyRef, secretFromOutputs, SecretPerNamespace } from "../core/secrets";
 import { container, httpProbe, podSpec } from "../core/workload";
 import { CREDENTIAL_KEYS, ObjectStore } from "./types";
@@ -195,7 +195,7 @@ export class Minio extends pulumi.ComponentResource implements ObjectStore {
             },
         }, { parent: this });
         const service = new k8s.core.v1.Service(`${name}-service`, {
-            metadata: { name: "minio", namespace: ns, labels: this.labels("server") },
+            metadata: { name: "minio", namespace: ns, labels: this.labels("server"), annotations: serviceAwaitAnnotations("ClusterIP") },
             spec: {
                 type: "ClusterIP",
                 selector: SERVER_SELECTOR,

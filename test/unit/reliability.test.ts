@@ -68,6 +68,18 @@ for (const stack of ["dev", "prod"] as const) {
             assert.deepStrictEqual(covered.map((p) => `${ns(p)}/${p.inputs.metadata.name}`), []);
         });
 
+        it("skips the provider's 10 s endpoint settle on every Service in front of awaited pods (headless and LoadBalancer ones keep it)", () => {
+            const services = byType(run, "kubernetes:core/v1:Service").filter((s) => s.inputs.spec.selector && s.inputs.spec.clusterIP !== "None");
+            assert.ok(services.length >= (stack === "dev" ? 25 : 5), `${services.length} Services`);
+            const awaited = WORKLOADS.flatMap((t) => byType(run, t));
+            for (const s of services) {
+                const expected = s.inputs.spec.type === "LoadBalancer" ? undefined : "true";
+                assert.strictEqual(s.inputs.metadata.annotations?.["pulumi.com/skipAwait"], expected, id(s));
+                // Its pods are awaited through their workload instead.
+                assert.ok(awaited.some((w) => ns(w) === ns(s) && matches(s.inputs.spec.selector, w.inputs.spec.template.metadata.labels)), `${id(s)}: selects an awaited workload's pods`);
+            }
+        });
+
         it("never uses the readiness probe as the liveness probe; a UID always comes with a GID", () => {
             for (const w of WORKLOADS.flatMap((t) => byType(run, t))) {
                 for (const c of w.inputs.spec.template.spec.containers) {

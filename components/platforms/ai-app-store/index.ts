@@ -20,7 +20,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, parseImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { namespaceAnnotations, namespaceLabels, PlatformNamespace, PodSecurity } from "../../core/namespace";
-import { byName, ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, namespaceNamed, tcp } from "../../core/network";
+import { byName, ControllerFlows, controllerNetworkPolicies, DNS_EGRESS, namespaceNamed, serviceAwaitAnnotations, tcp } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, DATA_SERVICES, DataConnection, DataService, DataServiceArgs } from "../../data";
@@ -795,7 +795,7 @@ export class AiAppStore extends pulumi.ComponentResource {
 
     private service(component: string, workload: string, port: number): k8s.core.v1.Service {
         return new k8s.core.v1.Service(`${this.resourceName}-${component}-service`, {
-            metadata: { name: workload, namespace: this.namespace.name, labels: this.labels(component, workload) },
+            metadata: { name: workload, namespace: this.namespace.name, labels: this.labels(component, workload), annotations: serviceAwaitAnnotations("ClusterIP") },
             spec: { type: "ClusterIP", selector: selectorLabels({ name: workload }), ports: [{ name: "http", port, targetPort: "http" }] },
         }, { parent: this });
     }

@@ -17,7 +17,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { byName, controllerNetworkPolicies, DNS_EGRESS, namespaceNamed } from "../../core/network";
+import { byName, controllerNetworkPolicies, DNS_EGRESS, namespaceNamed, serviceAwaitAnnotations } from "../../core/network";
 import { container, disruptionBudget, httpProbe, needsDisruptionBudget, podSpec, Resources, SecretKeyRef } from "../../core/workload";
 import { CONNECTIONS, DataConnection, DataService, DataServiceArgs, externalConnectionValues } from "../../data";
 import { API_ROUTES, API_SERVICE_ENV, apiServiceConfigYaml } from "./api";
@@ -617,7 +617,7 @@ export class InferencePipeline extends pulumi.ComponentResource {
 
     private service(component: string, workload: string, port: number, targetPort: string): k8s.core.v1.Service {
         return new k8s.core.v1.Service(`${this.resourceName}-${component}-service`, {
-            metadata: { name: workload, namespace: this.namespace.name, labels: this.labels(component, workload) },
+            metadata: { name: workload, namespace: this.namespace.name, labels: this.labels(component, workload), annotations: serviceAwaitAnnotations("ClusterIP") },
             spec: { type: "ClusterIP", selector: this.selector(workload), ports: [{ name: "http", port, targetPort }] },
         }, { parent: this });
     }

@@ -15,7 +15,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag, isPinnedImage } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { DNS_RULE } from "../../core/network";
+import { DNS_RULE, serviceAwaitAnnotations } from "../../core/network";
 import { BuiltContainer, container, podSpec, Resources } from "../../core/workload";
 import { EcrRepository, ecrRepositoryNameProblem } from "../../registry/ecr";
 
@@ -230,7 +230,7 @@ export class ModelServer extends pulumi.ComponentResource {
         }, { parent: this });
         const deployment = this.modelDeployment(p, ctx, sa);
         const service = new k8s.core.v1.Service(`${p.id}-service`, {
-            metadata: { name: m.name, namespace: ns.name, labels: p.labels },
+            metadata: { name: m.name, namespace: ns.name, labels: p.labels, annotations: serviceAwaitAnnotations(type) },
             spec: {
                 type,
                 selector: p.selector,

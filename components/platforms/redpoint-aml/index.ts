@@ -16,7 +16,7 @@ import type { PlatformContext } from "../../core/context";
 import { imageTag } from "../../core/images";
 import { selectorLabels, standardLabels } from "../../core/labels";
 import { PlatformNamespace } from "../../core/namespace";
-import { byName, DNS_EGRESS, tcp } from "../../core/network";
+import { byName, DNS_EGRESS, serviceAwaitAnnotations, tcp } from "../../core/network";
 import { keyRef, secretFromOutputs } from "../../core/secrets";
 import { container, disruptionBudget, httpProbe, podSpec, SecretKeyRef, tcpProbe } from "../../core/workload";
 import { CONNECTIONS, connectionStringForm, DataConnection, DataService, DataServiceArgs, isConnectionString } from "../../data";
@@ -273,7 +273,7 @@ export class RedpointAml extends pulumi.ComponentResource {
             },
         }, { parent: this, dependsOn: [...ready, ...(this.pullSecret ? [this.pullSecret] : [])] });
         this.services[s.name] = new k8s.core.v1.Service(`${id}-service`, {
-            metadata: { name: s.name, namespace: this.namespace.name, labels: this.labels("microservice", s.name) },
+            metadata: { name: s.name, namespace: this.namespace.name, labels: this.labels("microservice", s.name), annotations: serviceAwaitAnnotations("ClusterIP") },
             spec: { type: "ClusterIP", selector, ports: ports.map((p) => ({ name: p.name, protocol: "TCP", port: p.containerPort, targetPort: p.name })) },
         }, { parent: this });
     }
