@@ -4,8 +4,10 @@
 #   bench/scale.sh                      both parts below
 #   BENCH_SCALE_PARTS=eval bench/scale.sh   only the evaluation under mocks (no cluster)
 #   BENCH_SCALE_N="10 100 1000"         the sizes (default)
-#   BENCH_SCALE_MODES="ts js"           how the evaluation runs: ts = ts-node transpile-only (as the
-#                                       unit tests), js = the same code compiled by tsc (no source maps)
+#   BENCH_SCALE_MODES="ts js"           how the evaluation runs: ts = ts-node transpile-only with swc (as the
+#                                       program and the unit tests), ts-tsc = ts-node transpiling with
+#                                       TypeScript (before swc; bench/ts-tsc.js), js = the same code
+#                                       compiled by tsc (no source maps)
 #   BENCH_SCALE_PREVIEW_RUNS=1          runs per N of the real preview (default 1: it is slow)
 #
 # eval:    bench/scale-eval.ts N in a fresh Node process per run (the unit harness's mocks, the real
@@ -57,6 +59,8 @@ if [[ " ${PARTS[*]} " == *" eval "* ]]; then
       for mode in "${MODES[@]}"; do
         if [[ "$mode" == ts ]]; then
           line=$(cd "$MLPLAT_ROOT" && node_modules/.bin/ts-node --transpile-only bench/scale-eval.ts "$n" 2>/dev/null)
+        elif [[ "$mode" == ts-tsc ]]; then
+          line=$(cd "$MLPLAT_ROOT" && node bench/ts-tsc.js bench/scale-eval.ts "$n" 2>/dev/null)
         else
           line=$(cd "$MLPLAT_ROOT" && node "$js/bench/scale-eval.js" "$n" 2>/dev/null)
         fi
